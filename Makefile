@@ -1,0 +1,42 @@
+# darkfleet: two entry points for a fresh machine, `make demo` and `make test`.
+# Each creates its own virtual environment; the Debian packages PyICU needs to build
+# (followthemoney / nomenklatura) are installed here when missing.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEBIAN_PKGS := libicu-dev pkg-config g++
+SHARED_DATA ?= ../shared/data
+
+.PHONY: demo test bench lint clean debian
+
+debian:
+	@missing=""; for p in $(DEBIAN_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | debian $(BIN)/activate
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/darkfleet demo --data $(SHARED_DATA) --out build/demo
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/decode.py
+	$(BIN)/python benchmarks/ingest.py
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

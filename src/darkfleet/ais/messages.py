@@ -1,0 +1,285 @@
+"""AIS message layouts (ITU-R M.1371-5) and their bulk decoding into lake tables.
+
+Each layout lists fields as ``(column, start_bit, width)``; reading it against the standard's
+tables is the review. Scaling and "not available" values are applied per column below, the same
+way for every message type that carries the column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+
+from darkfleet.ais import bits
+from darkfleet.lake import schema
+
+Field = tuple[str, int, int]
+
+# Types 1, 2, 3: position report class A.
+CLASS_A: list[Field] = [
+    ("nav_status", 38, 4), ("rot_raw", 42, 8), ("sog", 50, 10), ("accuracy", 60, 1),
+    ("lon", 61, 28), ("lat", 89, 27), ("cog", 116, 12), ("heading", 128, 9), ("utc_second", 137, 6),
+]
+# Type 18: standard class B position report.
+CLASS_B: list[Field] = [
+    ("sog", 46, 10), ("accuracy", 56, 1), ("lon", 57, 28), ("lat", 85, 27), ("cog", 112, 12),
+    ("heading", 124, 9), ("utc_second", 133, 6),
+]
+# Type 19: extended class B report; the position part equals type 18's.
+CLASS_B_EXTENDED_STATIC: list[Field] = [
+    ("ship_type", 263, 8), ("to_bow_m", 271, 9), ("to_stern_m", 280, 9), ("to_port_m", 289, 6),
+    ("to_starboard_m", 295, 6), ("epfd", 301, 4),
+]
+# Type 27: long-range broadcast; positions in 1/10 minute, speed in knots, course in degrees.
+LONG_RANGE: list[Field] = [
+    ("accuracy", 38, 1), ("nav_status", 40, 4), ("lon", 44, 18), ("lat", 62, 17),
+    ("sog", 79, 6), ("cog", 85, 9),
+]
+# Type 5: static and voyage related data.
+STATIC_VOYAGE: list[Field] = [
+    ("ais_version", 38, 2), ("imo", 40, 30), ("ship_type", 232, 8), ("to_bow_m", 240, 9),
+    ("to_stern_m", 249, 9), ("to_port_m", 258, 6), ("to_starboard_m", 264, 6), ("epfd", 270, 4),
+    ("eta_month", 274, 4), ("eta_day", 278, 5), ("eta_hour", 283, 5), ("eta_minute", 288, 6),
+    ("draught", 294, 8),
+]
+STATIC_VOYAGE_TEXT: list[Field] = [("callsign", 70, 42), ("name", 112, 120), ("destination", 302, 120)]
+# Type 24 part B (part A carries only the name at bit 40).
+STATIC_B: list[Field] = [
+    ("ship_type", 40, 8), ("to_bow_m", 132, 9), ("to_stern_m", 141, 9), ("to_port_m", 150, 6),
+    ("to_starboard_m", 156, 6),
+]
+# Types 4 and 11: base station report / UTC date response.
+BASE_STATION: list[Field] = [
+    ("year", 38, 14), ("month", 52, 4), ("day", 56, 5), ("hour", 61, 5), ("minute", 66, 6),
+    ("second", 72, 6), ("accuracy", 78, 1), ("lon", 79, 28), ("lat", 107, 27), ("epfd", 134, 4),
+]
+# Type 21: aid to navigation report.
+AID_TO_NAVIGATION: list[Field] = [
+    ("aid_type", 38, 5), ("accuracy", 163, 1), ("lon", 164, 28), ("lat", 192, 27),
+    ("to_bow_m", 219, 9), ("to_stern_m", 228, 9), ("to_port_m", 237, 6), ("to_starboard_m", 243, 6),
+    ("epfd", 249, 4), ("off_position", 259, 1), ("virtual_aid", 269, 1),
+]
+
+SIGNED = {"rot_raw", "lon", "lat"}
+POSITION_TYPES = (1, 2, 3, 18, 19, 27)
+STATIC_TYPES = (5, 24)
+STATION_TYPES = (4, 11)
+AID_TYPES = (21,)
+
+# Minimum payload bits to decode a type into its columns (the end of its last decoded field).
+MIN_BITS = {1: 143, 2: 143, 3: 143, 18: 139, 19: 301, 27: 94, 5: 270, 24: 40, 4: 138, 11: 138, 21: 253}
+MIN_BITS_OTHER = 38  # type, repeat indicator and MMSI
+# Characters read per type: enough for every decoded field (type 5: 424 bits).
+MAX_CHARS = {1: 28, 2: 28, 3: 28, 18: 28, 19: 52, 27: 16, 5: 71, 24: 28, 4: 28, 11: 28, 21: 46}
+MAX_CHARS_OTHER = 7
+
+
+def read_fields(p: bits.Payloads, layout: list[Field]) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for name, start, width in layout:
+        out[name] = bits.sint(p, start, width) if name in SIGNED else bits.uint(p, start, width)
+    return out
+
+
+def _masked(values: np.ndarray, mask: np.ndarray, type_: pa.DataType) -> pa.Array:
+    return pa.array(values, type=type_, mask=mask)
+
+
+def _lonlat(f: dict[str, np.ndarray], divisor: float) -> tuple[np.ndarray, np.ndarray]:
+    return f["lon"] / divisor, f["lat"] / divisor
+
+
+def position_columns(p: bits.Payloads, msg_type: np.ndarray) -> dict[str, pa.Array]:
+    """Decode position reports of one type family (all rows share the layout of msg_type[0])."""
+    t = int(msg_type[0])
+    n = len(p)
+    if t in (1, 2, 3):
+        f = read_fields(p, CLASS_A)
+    elif t in (18, 19):
+        f = read_fields(p, CLASS_B)
+        f["nav_status"] = np.zeros(n, dtype=np.int64)
+        f["rot_raw"] = np.zeros(n, dtype=np.int64)
+    else:
+        f = read_fields(p, LONG_RANGE)
+        f["rot_raw"] = np.zeros(n, dtype=np.int64)
+    none = np.zeros(n, dtype=bool)
+    if t == 27:
+        lon, lat = _lonlat(f, 600.0)
+        sog = f["sog"].astype(np.float32)
+        cog = f["cog"].astype(np.float32)
+        sog_na, cog_na = f["sog"] == 63, f["cog"] == 511
+        heading = np.zeros(n, dtype=np.int64)
+        heading_na = ~none
+        second, second_na = np.zeros(n, dtype=np.int64), ~none
+        rot_na = ~none
+    else:
+        lon, lat = _lonlat(f, 600_000.0)
+        sog = (f["sog"] / 10.0).astype(np.float32)
+        cog = (f["cog"] / 10.0).astype(np.float32)
+        sog_na, cog_na = f["sog"] == 1023, f["cog"] == 3600
+        heading, heading_na = f["heading"], f["heading"] == 511
+        second, second_na = f["utc_second"], none
+        rot_na = (f["rot_raw"] == -128) if t in (1, 2, 3) else ~none
+    status_na = none if t in (1, 2, 3, 27) else ~none
+    return {
+        "msg_type": pa.array(msg_type, type=pa.int8()),
+        "lon": pa.array(lon, type=pa.float64()),
+        "lat": pa.array(lat, type=pa.float64()),
+        "sog_kn": _masked(sog, sog_na, pa.float32()),
+        "cog_deg": _masked(cog, cog_na, pa.float32()),
+        "heading_deg": _masked(heading, heading_na, pa.int16()),
+        "nav_status": _masked(f["nav_status"], status_na, pa.int8()),
+        "rot_raw": _masked(f["rot_raw"], rot_na, pa.int16()),
+        "accuracy": pa.array(f["accuracy"].astype(bool)),
+        "utc_second": _masked(second, second_na, pa.int8()),
+    }
+
+
+def position_checks(p: bits.Payloads, msg_type: int) -> tuple[np.ndarray, np.ndarray]:
+    """(available, in range) per report: lon 181 / lat 91 mean "not available"."""
+    if msg_type == 27:
+        lon, lat, unit = bits.sint(p, 44, 18), bits.sint(p, 62, 17), 600
+    elif msg_type in (1, 2, 3):
+        lon, lat, unit = bits.sint(p, 61, 28), bits.sint(p, 89, 27), 600_000
+    else:
+        lon, lat, unit = bits.sint(p, 57, 28), bits.sint(p, 85, 27), 600_000
+    available = (lon != 181 * unit) & (lat != 91 * unit)
+    in_range = (np.abs(lon) <= 180 * unit) & (np.abs(lat) <= 90 * unit)
+    return available, in_range
+
+
+def _dimensions(f: dict[str, np.ndarray], present: np.ndarray) -> dict[str, pa.Array]:
+    out: dict[str, pa.Array] = {}
+    for k in ("to_bow_m", "to_stern_m", "to_port_m", "to_starboard_m"):
+        out[k] = _masked(f[k], ~present, pa.int16())
+    length = f["to_bow_m"] + f["to_stern_m"]
+    width = f["to_port_m"] + f["to_starboard_m"]
+    out["length_m"] = _masked(length, ~present | (length == 0), pa.int16())
+    out["width_m"] = _masked(width, ~present | (width == 0), pa.int16())
+    return out
+
+
+def static_columns(p: bits.Payloads, msg_type: int) -> dict[str, pa.Array]:
+    """Columns of the statics table for type 5, type 24 (A and B), or type 19."""
+    n = len(p)
+    out: dict[str, pa.Array] = {}
+
+    def na_int(name: str, type_: pa.DataType) -> None:
+        out[name] = pa.nulls(n, type=type_)
+
+    if msg_type == 5:
+        f = read_fields(p, STATIC_VOYAGE)
+        out["part"] = pa.nulls(n, type=pa.string())
+        out["imo"] = _masked(f["imo"], f["imo"] == 0, pa.int64())
+        out["callsign"] = bits.text(p, 70, 42)
+        out["name"] = bits.text(p, 112, 120)
+        out["ship_type"] = _masked(f["ship_type"], ~bits.present(p, 232, 8), pa.int16())
+        out.update(_dimensions(f, bits.present(p, 240, 30)))
+        has_draught = bits.present(p, 294, 8)
+        out["draught_m"] = _masked((f["draught"] / 10.0).astype(np.float32), ~has_draught, pa.float32())
+        out["destination"] = bits.text(p, 302, 120)
+        for k, start, width in (("eta_month", 274, 4), ("eta_day", 278, 5),
+                                ("eta_hour", 283, 5), ("eta_minute", 288, 6)):
+            out[k] = _masked(f[k], ~bits.present(p, start, width), pa.int8())
+        out["epfd"] = _masked(f["epfd"], ~bits.present(p, 270, 4), pa.int8())
+        out["ais_version"] = pa.array(f["ais_version"], type=pa.int8())
+        na_int("vendor_id", pa.string())
+        na_int("mothership_mmsi", pa.int64())
+    elif msg_type == 24:
+        part_no = bits.uint(p, 38, 2)
+        is_a, is_b = part_no == 0, part_no == 1
+        f = read_fields(p, STATIC_B)
+        mmsi = bits.uint(p, 8, 30)
+        auxiliary = (mmsi // 10_000_000) == 98
+        dims_ok = is_b & ~auxiliary & bits.present(p, 132, 30)
+        out["part"] = pa.array(np.where(is_a, "A", np.where(is_b, "B", "?")), type=pa.string())
+        out["imo"] = pa.nulls(n, type=pa.int64())
+        out["callsign"] = _masked_text(bits.text(p, 90, 42), ~is_b)
+        out["name"] = _masked_text(bits.text(p, 40, 120), ~is_a)
+        out["ship_type"] = _masked(f["ship_type"], ~is_b, pa.int16())
+        out.update(_dimensions(f, dims_ok))
+        out["draught_m"] = pa.nulls(n, type=pa.float32())
+        out["destination"] = pa.nulls(n, type=pa.large_string())
+        for k in ("eta_month", "eta_day", "eta_hour", "eta_minute", "epfd", "ais_version"):
+            na_int(k, pa.int8())
+        out["vendor_id"] = _masked_text(bits.text(p, 48, 18), ~is_b)
+        out["mothership_mmsi"] = _masked(bits.uint(p, 132, 30), ~(is_b & auxiliary), pa.int64())
+    elif msg_type == 19:
+        f = read_fields(p, CLASS_B_EXTENDED_STATIC)
+        out["part"] = pa.nulls(n, type=pa.string())
+        out["imo"] = pa.nulls(n, type=pa.int64())
+        out["callsign"] = pa.nulls(n, type=pa.large_string())
+        out["name"] = bits.text(p, 143, 120)
+        out["ship_type"] = pa.array(f["ship_type"], type=pa.int16())
+        out.update(_dimensions(f, ~np.zeros(n, dtype=bool)))
+        out["draught_m"] = pa.nulls(n, type=pa.float32())
+        out["destination"] = pa.nulls(n, type=pa.large_string())
+        for k in ("eta_month", "eta_day", "eta_hour", "eta_minute", "ais_version"):
+            na_int(k, pa.int8())
+        out["epfd"] = pa.array(f["epfd"], type=pa.int8())
+        na_int("vendor_id", pa.string())
+        na_int("mothership_mmsi", pa.int64())
+    else:
+        raise ValueError(f"type {msg_type} carries no static data")
+    out["msg_type"] = pa.array(np.full(n, msg_type), type=pa.int8())
+    return out
+
+
+def _masked_text(arr: pa.Array, mask: np.ndarray) -> pa.Array:
+    import pyarrow.compute as pc
+
+    return pc.if_else(pa.array(mask), pa.scalar(None, type=arr.type), arr)
+
+
+def station_columns(p: bits.Payloads, msg_type: np.ndarray) -> dict[str, pa.Array]:
+    f = read_fields(p, BASE_STATION)
+    valid_time = (
+        (f["year"] >= 1) & (f["month"] >= 1) & (f["month"] <= 12) & (f["day"] >= 1)
+        & (f["day"] <= 31) & (f["hour"] <= 23) & (f["minute"] <= 59) & (f["second"] <= 59)
+    )
+    when = _datetimes(f, valid_time)
+    lon, lat = _lonlat(f, 600_000.0)
+    na = (f["lon"] == 181 * 600_000) | (f["lat"] == 91 * 600_000)
+    return {
+        "msg_type": pa.array(msg_type, type=pa.int8()),
+        "station_time": when,
+        "lon": _masked(lon, na, pa.float64()),
+        "lat": _masked(lat, na, pa.float64()),
+        "accuracy": pa.array(f["accuracy"].astype(bool)),
+        "epfd": pa.array(f["epfd"], type=pa.int8()),
+    }
+
+
+def _datetimes(f: dict[str, np.ndarray], valid: np.ndarray) -> pa.Array:
+    months = np.where(valid, (f["year"] - 1970) * 12 + f["month"] - 1, 0)
+    month_start = months.astype("datetime64[M]")
+    days = month_start.astype("datetime64[D]") + np.where(valid, f["day"] - 1, 0).astype("timedelta64[D]")
+    # A day that overflows its month (31 February) is not a valid time either.
+    valid = valid & (days.astype("datetime64[M]") == month_start)
+    seconds = f["hour"] * 3600 + f["minute"] * 60 + f["second"]
+    us = days.astype("datetime64[us]").astype(np.int64) + np.where(valid, seconds, 0) * 1_000_000
+    return pa.array(us, type=pa.int64(), mask=~valid).cast(schema.TS)
+
+
+def aid_columns(p: bits.Payloads, msg_type: np.ndarray) -> dict[str, pa.Array]:
+    f = read_fields(p, AID_TO_NAVIGATION)
+    lon, lat = _lonlat(f, 600_000.0)
+    na = (f["lon"] == 181 * 600_000) | (f["lat"] == 91 * 600_000)
+    dims = _dimensions(f, ~np.zeros(len(p), dtype=bool))
+    name = bits.text(p, 43, 120)
+    return {
+        "msg_type": pa.array(msg_type, type=pa.int8()),
+        "aid_type": pa.array(f["aid_type"], type=pa.int8()),
+        "name": name,
+        "lon": _masked(lon, na, pa.float64()),
+        "lat": _masked(lat, na, pa.float64()),
+        "accuracy": pa.array(f["accuracy"].astype(bool)),
+        **{k: dims[k] for k in ("to_bow_m", "to_stern_m", "to_port_m", "to_starboard_m")},
+        "off_position": pa.array(f["off_position"].astype(bool)),
+        "virtual_aid": pa.array(f["virtual_aid"].astype(bool)),
+    }
+
+
+Decoder = Callable[[bits.Payloads, np.ndarray], dict[str, pa.Array]]

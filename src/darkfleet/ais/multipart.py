@@ -1,0 +1,145 @@
+"""Reassembly of multipart AIS messages.
+
+Parts belong together when they share a key: the tag-block group id when the feed gives one
+(NMEA 4.0 ``g:part-total-id``), else (sequential message id, channel, source station). Parts
+may arrive out of order and interleaved with other traffic. A part that waits more than
+``window_lines`` lines for its siblings is given up: its lines go to rejects as an incomplete
+message. State carries over from one block of lines to the next, so a message split across a
+block boundary is still assembled, and the result does not depend on the block size.
+
+The common case, all parts of a message on consecutive lines in order, is assembled for the
+whole block at once; only the rest goes through the per-part state machine below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from darkfleet.ais import nmea
+
+Key = tuple[int, int, int, str | None]
+
+
+@dataclass
+class Fragment:
+    line: int
+    num: int
+    total: int
+    payload: bytes
+    fill: int
+    time_us: int
+    station: str | None
+    text: str
+
+
+@dataclass
+class Assembled:
+    """Messages completed in a block: payload bytes, fill bits and provenance of each."""
+
+    payloads: list[bytes] = field(default_factory=list)
+    fill: list[int] = field(default_factory=list)
+    time_us: list[int] = field(default_factory=list)
+    station: list[str | None] = field(default_factory=list)
+    line: list[int] = field(default_factory=list)
+    n_lines: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    incomplete: list[tuple[int, str]] = field(default_factory=list)  # (line, text) given up
+
+
+@dataclass
+class Assembler:
+    window_lines: int = 1000
+    pending: dict[Key, dict[int, Fragment]] = field(default_factory=dict)
+
+    def add_block(
+        self, rec: nmea.Records, rows: np.ndarray, station: list[str | None]
+    ) -> tuple[np.ndarray, np.ndarray, Assembled]:
+        """Assemble the multipart sentences ``rows`` of a block (in file order).
+
+        Returns the record indices of first and second parts of two-part messages whose parts
+        are consecutive (the caller joins those pairs in bulk), and the messages the state
+        machine completed from the other rows.
+        """
+        out = Assembled()
+        if not len(rows):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), out
+        consecutive = self._consecutive_pairs(rec, rows, station)
+        second = np.roll(consecutive, 1)
+        for k in np.flatnonzero(~(consecutive | second)):
+            self._add(out, rec, int(rows[k]), station[k])
+        self._evict(out, int(rec.line[rows[-1]]))
+        return rows[consecutive], rows[second], out
+
+    def flush(self) -> Assembled:
+        """Give up every waiting part (end of input)."""
+        out = Assembled()
+        for parts in self.pending.values():
+            out.incomplete.extend((f.line, f.text) for f in parts.values())
+        self.pending.clear()
+        out.incomplete.sort()
+        return out
+
+    @staticmethod
+    def _key(rec: nmea.Records, i: int, station: str | None) -> Key:
+        if rec.group[i] >= 0:
+            return (-2, int(rec.group[i]), int(rec.total[i]), None)
+        return (int(rec.seq[i]), int(rec.channel[i]), int(rec.total[i]), station)
+
+    def _consecutive_pairs(self, rec: nmea.Records, rows: np.ndarray, station: list[str | None]) -> np.ndarray:
+        """Mask of rows k such that rows k, k+1 are parts 1 and 2 of one two-part message."""
+        if len(rows) < 2:
+            return np.zeros(len(rows), dtype=bool)
+        a, b = rows[:-1], rows[1:]
+        same_group = (rec.group[a] >= 0) & (rec.group[a] == rec.group[b])
+        st = np.array(station, dtype=object)
+        same_plain = (
+            (rec.group[a] < 0) & (rec.group[b] < 0) & (rec.seq[a] == rec.seq[b])
+            & (rec.channel[a] == rec.channel[b]) & (st[:-1] == st[1:])
+        )
+        pair = (
+            (rec.total[a] == 2) & (rec.total[b] == 2) & (rec.num[a] == 1) & (rec.num[b] == 2)
+            & (same_group | same_plain) & (rec.line[b] - rec.line[a] <= self.window_lines)
+        )
+        # A row can start a pair only if it does not also end the previous one.
+        pair[1:] &= ~pair[:-1]
+        return np.append(pair, False)
+
+    @staticmethod
+    def _fragment(rec: nmea.Records, i: int, station: str | None) -> Fragment:
+        return Fragment(
+            line=int(rec.line[i]), num=int(rec.num[i]), total=int(rec.total[i]),
+            payload=bytes(rec.buf[rec.payload_start[i] : rec.payload_end[i]]), fill=int(rec.fill[i]),
+            time_us=int(rec.time_us[i]), station=station, text=rec.text(i),
+        )
+
+    def _add(self, out: Assembled, rec: nmea.Records, i: int, station: str | None) -> None:
+        key = self._key(rec, i, station)
+        frag = self._fragment(rec, i, station)
+        parts = self.pending.setdefault(key, {})
+        if frag.num in parts:  # the id was reused before the earlier message completed
+            out.incomplete.extend((f.line, f.text) for f in parts.values())
+            parts.clear()
+        parts[frag.num] = frag
+        if len(parts) == frag.total:
+            del self.pending[key]
+            self._emit(out, [parts[n] for n in range(1, frag.total + 1)])
+
+    def _evict(self, out: Assembled, current_line: int) -> None:
+        stale = [k for k, parts in self.pending.items()
+                 if current_line - min(f.line for f in parts.values()) > self.window_lines]
+        for k in stale:
+            out.incomplete.extend((f.line, f.text) for f in self.pending.pop(k).values())
+
+    @staticmethod
+    def _emit(out: Assembled, parts: list[Fragment]) -> None:
+        times = [f.time_us for f in parts if f.time_us >= 0]
+        stations = [f.station for f in parts if f.station]
+        out.payloads.append(b"".join(f.payload for f in parts))
+        out.fill.append(parts[-1].fill)
+        out.time_us.append(times[0] if times else -1)
+        out.station.append(stations[0] if stations else None)
+        out.line.append(min(f.line for f in parts))
+        out.n_lines.append(len(parts))
+        out.texts.append("\n".join(f.text for f in parts))

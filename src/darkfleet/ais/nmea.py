@@ -1,0 +1,268 @@
+"""Framing of NMEA 0183 text into AIS sentences, vectorised over a whole block of lines.
+
+A block of complete lines is parsed with NumPy on its raw bytes: line ends, the NMEA 4.0 tag
+block (``\\s:station,c:unixtime*hh\\``), the sentence fields (``!AIVDM,2,1,7,A,payload,0*hh``),
+the checksum (XOR of the bytes between ``!`` and ``*``), and trailing receive times (USCG
+format). Tag blocks and trailing fields, which are short, are parsed with Polars' regex
+kernels. Only unusual lines (several sentences on one line, Gatehouse ``$PGHP`` headers) go
+through Python, one line at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from darkfleet.ais import bits
+
+# Record kinds.
+AIS, GATEHOUSE, COMMENT, NOT_AIS, MALFORMED, BAD_CHECKSUM, MALFORMED_TAG = range(7)
+REASONS = {
+    COMMENT: "comment line",
+    NOT_AIS: "not an AIS sentence",
+    MALFORMED: "malformed AIS sentence",
+    BAD_CHECKSUM: "bad checksum",
+    MALFORMED_TAG: "malformed tag block",
+}
+
+_HEX = np.full(256, 255, dtype=np.uint8)
+for _i, _c in enumerate(b"0123456789ABCDEF"):
+    _HEX[_c] = _i
+for _i, _c in enumerate(b"abcdef"):
+    _HEX[_c] = 10 + _i
+
+_PAD = 16  # zero bytes appended to a block so that fixed-offset look-ups never run off its end
+_SENTENCE_START = re.compile(rb"(?:\\[^\\]*\\)?[!$][A-Z]{2}VD[MO],")
+
+
+@dataclass
+class Records:
+    """Sentences found in a block. Arrays are aligned; AIS-only columns are junk elsewhere."""
+
+    buf: np.ndarray  # the block's bytes, padded
+    line: np.ndarray  # 1-based line number in the file
+    start: np.ndarray  # record bounds in buf
+    end: np.ndarray
+    kind: np.ndarray  # one of the record kinds above
+    total: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    num: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    seq: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # -1: empty
+    channel: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))  # 0: empty
+    payload_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    payload_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    fill: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    time_us: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # -1: no time
+    station: list[str | None] | pl.Series | None = None
+    group: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # -1: none
+
+    def __len__(self) -> int:
+        return len(self.line)
+
+    def text(self, i: int) -> str:
+        return bytes(self.buf[self.start[i] : self.end[i]]).decode("utf-8", "replace")
+
+
+def split_lines(data: bytes, first_line: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Lines of a block: (padded buffer, line numbers, starts, ends), blank lines dropped.
+
+    Trailing CR, spaces and tabs are not part of a line; a UTF-8 byte-order mark at the very
+    start of a file is skipped by the caller.
+    """
+    buf = np.frombuffer(data + b"\0" * _PAD, dtype=np.uint8)
+    n = len(data)
+    nl = np.flatnonzero(buf[:n] == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [n]))
+    if len(starts) and starts[-1] >= n:  # data ended with a newline
+        starts, ends = starts[:-1], ends[:-1]
+    line = np.arange(first_line, first_line + len(starts), dtype=np.int64)
+    # Strip trailing whitespace (CR from Windows line ends, stray blanks) in a few passes.
+    for _ in range(4):
+        back = ends - 1
+        ws = (ends > starts) & np.isin(buf[np.maximum(back, 0)], (9, 13, 32))
+        if not ws.any():
+            break
+        ends = np.where(ws, back, ends)
+    keep = ends > starts
+    return buf, line[keep], starts[keep], ends[keep]
+
+
+def frame(buf: np.ndarray, line: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Records:
+    """Parse every line of a block into records."""
+    line, starts, ends = _expand_multi_sentence_lines(buf, line, starts, ends)
+    n = len(starts)
+    kind = np.full(n, NOT_AIS, dtype=np.int64)
+    first = buf[starts]
+    has_tag = first == ord("\\")
+    backslashes = np.flatnonzero(buf == ord("\\"))
+    k = np.searchsorted(backslashes, starts + 1)
+    tag_end = np.append(backslashes, len(buf))[k]
+    bad_tag = has_tag & (tag_end >= ends)
+    sent = np.where(has_tag & ~bad_tag, tag_end + 1, starts)
+
+    b0, b3, b4, b5 = buf[sent], buf[sent + 3], buf[sent + 4], buf[sent + 5]
+    is_ais = (
+        ((b0 == ord("!")) | (b0 == ord("$"))) & (b3 == ord("V")) & (b4 == ord("D"))
+        & ((b5 == ord("M")) | (b5 == ord("O"))) & (sent + 6 <= ends)
+    )
+    is_gh = (b0 == ord("$")) & (buf[sent + 1] == ord("P")) & (buf[sent + 2] == ord("G")) & (b3 == ord("H")) & (b4 == ord("P"))
+    kind[first == ord("#")] = COMMENT
+    kind[is_gh] = GATEHOUSE
+    kind[is_ais] = AIS
+    kind[bad_tag] = MALFORMED_TAG
+
+    # The six commas after the sentence start and the '*' after the fill-bits digit.
+    commas = np.append(np.flatnonzero(buf == ord(",")), [len(buf)] * 6)
+    ci = np.searchsorted(commas, sent)
+    c = [commas[np.minimum(ci + j, len(commas) - 1)] for j in range(6)]
+    stars = np.append(np.flatnonzero(buf == ord("*")), len(buf))
+    star = stars[np.searchsorted(stars, c[5])]
+    last = len(buf) - 1
+    safe = lambda a: np.minimum(a, last)  # noqa: E731
+    digit = lambda a: buf[safe(a)] - 48  # noqa: E731
+    total, num = digit(c[0] + 1).astype(np.int64), digit(c[1] + 1).astype(np.int64)
+    seq_len, chan_len = c[3] - c[2] - 1, c[4] - c[3] - 1
+    seq = np.where(seq_len == 1, digit(c[2] + 1).astype(np.int64), -1)
+    fill = digit(c[5] + 1).astype(np.int64)
+    well_formed = (
+        (c[0] == sent + 6) & (c[1] == c[0] + 2) & (c[2] == c[1] + 2) & (c[5] < ends)
+        & (total >= 1) & (total <= 9) & (num >= 1) & (num <= total)
+        & (seq_len <= 1) & ((seq_len == 0) | ((seq >= 0) & (seq <= 9))) & (chan_len <= 1)
+        & (star == c[5] + 2) & (star + 3 <= ends) & (fill >= 0) & (fill <= 5)
+    )
+    ais = kind == AIS
+    kind[ais & ~well_formed] = MALFORMED
+    ok = kind == AIS
+    # Checksum: XOR of the bytes strictly between the leading '!' and the '*'.
+    bounds = np.empty(2 * n, dtype=np.int64)
+    # Records are in buffer order; rows that are not checked get a one-byte span of their own
+    # so that the spans in between stay short.
+    bounds[0::2] = np.where(ok, sent + 1, starts)
+    bounds[1::2] = np.where(ok, star, starts + 1)
+    xor = np.bitwise_xor.reduceat(buf, bounds)[0::2] if n else np.zeros(0, np.uint8)
+    hi, lo = _HEX[buf[safe(star + 1)]], _HEX[buf[safe(star + 2)]]
+    declared = (hi.astype(np.int64) << 4) | lo
+    kind[ok & ((hi == 255) | (lo == 255) | (declared != xor))] = BAD_CHECKSUM
+
+    rec = Records(
+        buf=buf, line=line, start=starts, end=ends, kind=kind, total=total, num=num, seq=seq,
+        channel=np.where(chan_len == 1, buf[safe(c[3] + 1)], 0).astype(np.uint8),
+        payload_start=c[4] + 1, payload_end=c[5], fill=fill,
+        time_us=np.full(n, -1, dtype=np.int64), group=np.full(n, -1, dtype=np.int64),
+    )
+    _parse_tags(rec, has_tag & (kind == AIS), starts + 1, tag_end)
+    _parse_trailing(rec, (kind == AIS) & (star + 3 < ends), star + 3)
+    _parse_gatehouse(rec)
+    return rec
+
+
+def _expand_multi_sentence_lines(
+    buf: np.ndarray, line: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split lines that carry several sentences (some feeds concatenate the parts of a message)."""
+    bangs = np.flatnonzero(buf == ord("!"))
+    multi = np.flatnonzero(np.searchsorted(bangs, ends) - np.searchsorted(bangs, starts) > 1)
+    if not len(multi):
+        return line, starts, ends
+    new_line, new_start, new_end = [], [], []
+    for i in multi:
+        text = bytes(buf[starts[i] : ends[i]])
+        cuts = [m.start() for m in _SENTENCE_START.finditer(text)]
+        if len(cuts) < 2:
+            continue
+        if cuts[0] != 0:
+            cuts[0] = 0
+        for a, b in zip(cuts, [*cuts[1:], len(text)], strict=True):
+            new_line.append(line[i])
+            new_start.append(starts[i] + a)
+            new_end.append(starts[i] + b)
+    if not new_line:
+        return line, starts, ends
+    keep = np.ones(len(line), dtype=bool)
+    keep[multi] = False
+    line = np.concatenate((line[keep], new_line))
+    starts = np.concatenate((starts[keep], new_start))
+    ends = np.concatenate((ends[keep], new_end))
+    order = np.lexsort((starts, line))
+    return line[order], starts[order], ends[order]
+
+
+_TAG_TIME = r"(?:^|,)c:(\d{9,13})(?:\.\d*)?(?:[,*]|$)"
+_TAG_STATION = r"(?:^|,)s:([^,*]*)"
+_TAG_GROUP = r"(?:^|,)g:\d+-\d+-(\d+)(?:[,*]|$)"
+
+
+def _parse_tags(rec: Records, rows_mask: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
+    rows = np.flatnonzero(rows_mask)
+    stations = pl.Series("station", [None] * 0, dtype=pl.String)
+    if len(rows):
+        data, offsets = bits.gather(rec.buf, starts[rows], ends[rows])
+        hi = bits.segments_with_high_bytes(data, offsets)
+        if hi.any():  # non-ASCII bytes in a tag block: mark those rows, parse the rest
+            rec.kind[rows[hi]] = MALFORMED_TAG
+            rows = rows[~hi]
+        tags = pl.Series("t", bits.strings(rec.buf, starts[rows], ends[rows]))
+        frame = tags.to_frame().select(
+            pl.col("t").str.extract(_TAG_TIME, 1).cast(pl.Int64).alias("c"),
+            pl.col("t").str.extract(_TAG_STATION, 1).alias("s"),
+            pl.col("t").str.extract(_TAG_GROUP, 1).cast(pl.Int64).alias("g"),
+        )
+        c = frame["c"].fill_null(-1).to_numpy()
+        # Some feeds write c: in milliseconds (13 digits).
+        rec.time_us[rows] = np.where(c < 0, -1, np.where(c >= 10**11, c * 1000, c * 1_000_000))
+        rec.group[rows] = frame["g"].fill_null(-1).to_numpy()
+        stations = frame["s"]
+    station = pl.Series("station", [None] * len(rec), dtype=pl.String)
+    if len(rows):
+        station = station.scatter(rows, stations)
+    rec.station = station
+
+
+_USCG_TIME = r",[rbB][A-Za-z0-9_]*,(\d{9,10})(?:\.\d*)?(?:,|$)"
+_TRAILING_TIME = r",(\d{9,10})(?:\.\d*)?$"
+
+
+def _parse_trailing(rec: Records, rows_mask: np.ndarray, starts: np.ndarray) -> None:
+    """Receive times after the checksum, as USCG and libais captures write them."""
+    rows = np.flatnonzero(rows_mask & (rec.time_us < 0))
+    if not len(rows):
+        return
+    data, offsets = bits.gather(rec.buf, starts[rows], rec.end[rows])
+    rows = rows[~bits.segments_with_high_bytes(data, offsets)]
+    trail = pl.Series("t", bits.strings(rec.buf, starts[rows], rec.end[rows]))
+    t = trail.to_frame().select(
+        pl.coalesce(
+            pl.col("t").str.extract(_USCG_TIME, 1), pl.col("t").str.extract(_TRAILING_TIME, 1)
+        ).cast(pl.Int64)
+    ).to_series()
+    s = t.fill_null(-1).to_numpy()
+    rec.time_us[rows] = np.where(s < 0, -1, s * 1_000_000)
+
+
+_GATEHOUSE = re.compile(rb"^\$PGHP,1,(\d{4}),(\d{1,2}),(\d{1,2}),(\d{1,2}),(\d{1,2}),(\d{1,2}),(\d{1,3}),")
+
+
+def _parse_gatehouse(rec: Records) -> None:
+    """A Gatehouse ``$PGHP,1,yyyy,mm,dd,hh,mm,ss,ms,...`` line stamps the sentences after it."""
+    rows = np.flatnonzero(rec.kind == GATEHOUSE)
+    if not len(rows):
+        return
+    from datetime import UTC, datetime
+
+    for i in rows:
+        text = bytes(rec.buf[rec.start[i] : rec.end[i]])
+        j = text.find(b"$PGHP")
+        m = _GATEHOUSE.match(text[j:])
+        if not m:
+            rec.kind[i] = MALFORMED
+            continue
+        y, mo, d, h, mi, s, ms = (int(g) for g in m.groups())
+        try:
+            when = datetime(y, mo, d, h, mi, s, ms * 1000, tzinfo=UTC)
+        except ValueError:
+            rec.kind[i] = MALFORMED
+            continue
+        rec.time_us[i] = int(when.timestamp()) * 1_000_000 + ms * 1000
