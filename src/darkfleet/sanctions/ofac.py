@@ -76,7 +76,9 @@ def read_csv_rows(path: Path) -> list[tuple[int, list[str]]]:
         return rows
 
 
-def parse_sdn_rows(rows: Iterable[tuple[int, list[str]]], path: str, report: LoadReport) -> list[SdnRow]:
+def parse_sdn_rows(
+    rows: Iterable[tuple[int, list[str]]], path: str, report: LoadReport
+) -> list[SdnRow]:
     """Typed rows; a row without 12 fields is recorded in ``report.skipped`` with its line."""
     out: list[SdnRow] = []
     for line, row in rows:
@@ -158,7 +160,7 @@ def sdn_entities(
                     stub = model.make_entity("LegalEntity")
                     stub.id = stub_id
                     stub.add("name", name)
-                    stub.add("notes", "Named in an OFAC 'Linked To' remark; not itself on the list.")
+                    stub.add("notes", "Named in an OFAC 'Linked To' remark; not on the list.")
                     stubs[stub_id] = stub
                 found = [stubs[stub_id]]
             for target in found:
@@ -267,10 +269,18 @@ def load_ofac(path: Path) -> LoadedList:
     prefix = "ofac-cons" if consolidated else "ofac-sdn"
     report = LoadReport()
     raw = read_csv_rows(path)
-    comments = {k: "".join(v[0] or "" for v in vs) for k, vs in
-                _side_table(path.with_name(f"{stem}{'comments' if consolidated else 'sdn_comments'}.csv"), 2).items()}  # fmt: skip
-    merged = [(line, row[:11] + [row[11] + comments.get(row[0].strip(), "")]) if len(row) == 12
-              else (line, row) for line, row in raw]  # fmt: skip
+    comments_name = "cons_comments.csv" if consolidated else "sdn_comments.csv"
+    comments = {
+        k: "".join(v[0] or "" for v in vs)
+        for k, vs in _side_table(path.with_name(comments_name), 2).items()
+    }
+    # sdn_comments.csv holds the tail of a Remarks field cut off in sdn.csv: append verbatim.
+    merged = [
+        (line, [*row[:11], row[11] + comments.get(row[0].strip(), "")])
+        if len(row) == 12
+        else (line, row)
+        for line, row in raw
+    ]
     rows = parse_sdn_rows(merged, str(path), report)
     aliases = {
         k: [((v[1] or "aka").lower(), v[2]) for v in vs if v[2]]
@@ -280,9 +290,18 @@ def load_ofac(path: Path) -> LoadedList:
         k: [(", ".join(p for p in v[1:4] if p), v[3]) for v in vs if any(v[1:4])]
         for k, vs in _side_table(path.with_name(f"{stem}add.csv"), 5).items()
     }
-    entities = sdn_entities(rows, prefix=prefix, report=report, aliases=aliases, addresses=addresses)
-    siblings = [p for p in (path.with_name(f"{stem}alt.csv"), path.with_name(f"{stem}add.csv"))
-                if p.exists()]  # fmt: skip
+    entities = sdn_entities(
+        rows, prefix=prefix, report=report, aliases=aliases, addresses=addresses
+    )
+    siblings = [
+        p
+        for p in (
+            path.with_name(f"{stem}alt.csv"),
+            path.with_name(f"{stem}add.csv"),
+            path.with_name(comments_name),
+        )
+        if p.exists()
+    ]
     return LoadedList(
         list_name="us_ofac_cons" if consolidated else "us_ofac_sdn",
         title="OFAC Consolidated (non-SDN) List" if consolidated else "OFAC SDN List",

@@ -66,13 +66,18 @@ def _record(el: ET.Element, is_person: bool, report: LoadReport) -> list[EntityP
         alias_name = _text(alias, "ALIAS_NAME")
         quality = (_text(alias, "QUALITY") or "").lower()
         if alias_name:
-            prop = "previousName" if quality.startswith("f.k.a") else (
-                "weakAlias" if quality == "low" else "alias")
+            prop = (
+                "previousName"
+                if quality.startswith("f.k.a")
+                else ("weakAlias" if quality == "low" else "alias")
+            )
             entity.add(prop, alias_name)
     entity.add("alias", _text(el, "NAME_ORIGINAL_SCRIPT") or "")
     addr_tag = "INDIVIDUAL_ADDRESS" if is_person else "ENTITY_ADDRESS"
     for addr in el.findall(addr_tag):
-        parts = [_text(addr, t) for t in ("STREET", "CITY", "STATE_PROVINCE", "ZIP_CODE", "COUNTRY")]
+        parts = [
+            _text(addr, t) for t in ("STREET", "CITY", "STATE_PROVINCE", "ZIP_CODE", "COUNTRY")
+        ]
         if any(parts):
             entity.add("address", ", ".join(p for p in parts if p))
         entity.add("country", _text(addr, "COUNTRY") or "", quiet=True)

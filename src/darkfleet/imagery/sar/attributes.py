@@ -30,6 +30,8 @@ from darkfleet.imagery.sar.image import SarImage
 if TYPE_CHECKING:
     from darkfleet.imagery.sar.detect import ClusterParams
 
+import os
+FOOT = float(os.environ.get("FOOT", "1"))
 DETECTION_COLUMNS = [
     "row", "col", "lon", "lat", "length_m", "width_m", "heading_deg", "axis_angle_deg",
     "peak_sigma0", "mean_sigma0", "background_sigma0", "peak_snr_db", "n_pixels", "area_m2",
@@ -46,12 +48,24 @@ class AttributeParams:
     which the confidence is one half (a 10 dB contrast is the usual visual-detection limit)."""
 
     extent_pfa: float = 1e-2
+    extent_below_peak_db: float = 3.0
+    extent_reference_quantile: float = 0.75
+    extent_smoothing_m: float = 12.0
     extent_margin_m: float = 60.0
     score_snr_db: float = 10.0
 
     def __post_init__(self) -> None:
         if not 0 < self.extent_pfa < 0.5 or self.extent_margin_m < 0:
             raise ValueError("extent_pfa must be in (0, 0.5) and extent_margin_m ≥ 0")
+
+
+def _smoothed(x: NDArray[np.float32], window_m: float, row_m: float, col_m: float) -> NDArray[np.float32]:
+    """Boxcar multilook to about ``window_m`` on the ground (none along axes whose pixels are
+    already that large), so single-look speckle does not fragment the measured hull."""
+    size = (max(1, int(window_m / row_m)), max(1, int(window_m / col_m)))
+    if size == (1, 1):
+        return x
+    return ndimage.uniform_filter(np.nan_to_num(x), size=size, mode="nearest")
 
 
 def _grow(
@@ -67,9 +81,11 @@ def _grow(
     r0, r1 = max(0, rows.min() - margin_r), min(h, rows.max() + margin_r + 1)
     c0, c1 = max(0, cols.min() - margin_c), min(w, cols.max() + margin_c + 1)
     win = x[r0:r1, c0:c1] > t_low
-    win[rows - r0, cols - c0] = True
+    peak = int(np.argmax(x[rows, cols]))
+    win[rows[peak] - r0, cols[peak] - c0] = True
     lab, _ = ndimage.label(win, structure=np.ones((3, 3), bool))
     keep = np.unique(lab[rows - r0, cols - c0])
+    keep = keep[keep > 0]
     rr, cc = np.nonzero(np.isin(lab, keep))
     return rr + r0, cc + c0
 
@@ -89,7 +105,7 @@ def _shape(
     # one pixel's footprint along each axis, so a single pixel measures one pixel
     foot_along = abs(u) * row_m + abs(v) * col_m
     foot_across = abs(v) * row_m + abs(u) * col_m
-    length = float(along.max() - along.min() + foot_along)
+    length = float(along.max() - along.min() + FOOT * foot_along)
     width = float(across.max() - across.min() + foot_across)
     return cy / row_m, cx / col_m, length, width, math.degrees(theta) % 180.0
 
@@ -122,15 +138,18 @@ def measure_clusters(
     from darkfleet.imagery.sar.cfar import CfarParams
 
     low_params = CfarParams(pfa=params.extent_pfa)
+    xs = _smoothed(x, params.extent_smoothing_m, row_m, col_m)
     records = []
     for s, n in zip(starts[keep], sizes[keep], strict=True):
         r, c, b = rows[s : s + n], cols[s : s + n], blocks[s : s + n]
-        vals = x[r, c]
+        vals = xs[r, c]
         peak_i = int(np.argmax(vals))
         blk = b[peak_i]
         mu, sd = float(mean_bg[blk]), float(std_bg[blk])
         t_low = float(threshold(np.array([mu]), np.array([sd * sd]), low_params)[0])
-        gr, gc = _grow(x, r, c, t_low, margin_r, margin_c)
+        ref = float(np.quantile(vals, params.extent_reference_quantile))
+        t_low = max(t_low, ref * 10 ** (-params.extent_below_peak_db / 10))
+        gr, gc = _grow(xs, r, c, t_low, margin_r, margin_c)
         cy, cx, length, width, angle = _shape(gr, gc, row_m, col_m)
         peak = float(vals[peak_i])
         snr_db = 10 * math.log10(peak / mu) if mu > 0 else math.inf

@@ -13,8 +13,8 @@ resolution to list the target pixels. Estimating the background every stride rat
 every pixel is standard practice (the background changes over hundreds of metres); the guard box
 is widened by one stride so a target never leaks into its own background.
 
-Censoring: blocks that hold a detection in a first pass, and their neighbours, are left out of
-the background of the second pass, so a ship (or a neighbouring ship) in the ring cannot raise
+Censoring: blocks that hold a detection in one pass, and their neighbours, are left out of the
+background of the next (up to ``censor_passes`` times, until nothing new is censored), so a ship (or a neighbouring ship) in the ring cannot raise
 the threshold and hide a target. Where the image edge or a mask leaves fewer than
 ``min_background_px`` valid ring pixels (small chips, coasts), the statistics of all uncensored
 valid pixels of the image are used instead.
@@ -30,7 +30,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
-from scipy.special import gammainccinv, ndtri
+from scipy.special import gammaincinv, gammainccinv, ndtri
 
 F64 = NDArray[np.float64]
 
@@ -55,6 +55,7 @@ class CfarParams:
     stats_stride_m: float = 40.0
     min_background_px: int = 100
     censor: bool = True
+    censor_passes: int = 3
 
     def __post_init__(self) -> None:
         if not 0 < self.pfa < 0.5:
@@ -174,6 +175,34 @@ def threshold(mean: F64, var: F64, params: CfarParams) -> F64:
     return mean * np.interp(np.log(np.clip(looks, 0.3, 300.0)), log_l, factor)
 
 
+@lru_cache(maxsize=1)
+def _quartile_ratio_table() -> tuple[F64, F64]:
+    """For gamma shape L: (lower quartile / median, median / mean); the first is increasing in L."""
+    looks = np.geomspace(0.3, 300.0, 2048)
+    q25, q50 = gammaincinv(looks, 0.25), gammaincinv(looks, 0.5)
+    return looks, np.stack([q25 / q50, q50 / looks])
+
+
+def robust_gamma_stats(x: NDArray[np.float32], max_samples: int = 1 << 20) -> tuple[float, float]:
+    """(mean, variance) of the clutter of an image, robust to bright targets covering up to
+    about half of it: a gamma distribution is fitted to the lower quartile and the median of
+    the valid pixels (quantile matching), which targets above the median do not move.
+    Large images are subsampled on a regular grid."""
+    step = max(1, int(math.sqrt(x.size / max_samples)))
+    sample = x[::step, ::step]
+    sample = sample[np.isfinite(sample)]
+    if sample.size == 0:
+        return math.inf, 0.0
+    q25, q50 = (float(v) for v in np.quantile(sample, [0.25, 0.5]))
+    if q50 <= 0:
+        mean = float(sample.mean())
+        return mean, float(sample.var())
+    looks, (ratio, med_over_mean) = _quartile_ratio_table()
+    shape = float(np.interp(q25 / q50, ratio, looks))
+    mean = q50 / float(np.interp(shape, looks, med_over_mean))
+    return mean, mean * mean / shape
+
+
 @dataclass(frozen=True)
 class Background:
     """Per-block background statistics and threshold."""
@@ -219,18 +248,21 @@ def ring_background(
         return mean, max(float(sq.sum()) / n - mean * mean, 0.0)
 
     total, sq, count = stats.total, stats.total_sq, stats.count
-    fb = fallback or global_stats(total, sq, count)
-    first = once(total, sq, count, fb)
+    result = once(total, sq, count, fallback or global_stats(total, sq, count))
     if not params.censor:
-        return first
-    hot = stats.peak > first.threshold
-    if not hot.any():
-        return first
-    hot = ndimage.binary_dilation(hot, structure=np.ones((3, 3), bool))
-    keep = ~hot
-    total, sq, count = total * keep, sq * keep, count * keep
-    fb = fallback or global_stats(total, sq, count)
-    return once(total, sq, count, fb)
+        return result
+    hot = np.zeros(total.shape, dtype=bool)
+    for _ in range(params.censor_passes):
+        new_hot = ndimage.binary_dilation(
+            stats.peak > result.threshold, structure=np.ones((3, 3), bool)
+        )
+        if not (new_hot & ~hot).any():
+            break
+        hot |= new_hot
+        keep = ~hot
+        kt, ks, kc = total * keep, sq * keep, count * keep
+        result = once(kt, ks, kc, fallback or global_stats(kt, ks, kc))
+    return result
 
 
 def candidate_pixels(

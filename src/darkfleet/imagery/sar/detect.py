@@ -23,12 +23,14 @@ from scipy.spatial import cKDTree
 from darkfleet.imagery.sar.attributes import AttributeParams, measure_clusters
 from darkfleet.imagery.sar.cfar import (
     Background,
+    BlockGeometry,
     BlockStats,
     CfarParams,
     block_geometry,
     block_stats,
     candidate_pixels,
     ring_background,
+    robust_gamma_stats,
 )
 from darkfleet.imagery.sar.image import SarImage
 
@@ -86,15 +88,16 @@ def tiled_block_stats(
 
 
 def tiled_background(
-    stats: BlockStats, geom, params: CfarParams, pool: ThreadPoolExecutor
+    stats: BlockStats,
+    geom: BlockGeometry,
+    params: CfarParams,
+    fallback: tuple[float, float],
+    pool: ThreadPoolExecutor,
 ) -> Background:
     """:func:`ring_background` over overlapping strips of block rows, in parallel."""
     n, m = stats.total.shape
     if n * m <= _COARSE_STRIP_CELLS:
-        return ring_background(stats, geom, params)
-    count = stats.count.sum()
-    mean = stats.total.sum() / max(count, 1.0)
-    fallback = (mean, max(stats.total_sq.sum() / max(count, 1.0) - mean * mean, 0.0))
+        return ring_background(stats, geom, params, fallback)
     halo = 2 * geom.outer_radius_rows + 2
     step = max(halo, _COARSE_STRIP_CELLS // m)
 
@@ -139,7 +142,8 @@ def detect(image: SarImage, params: DetectorParams | None = None) -> pl.DataFram
     br, bc = geom.block_rows, geom.block_cols
     with ThreadPoolExecutor(max_workers=_workers(params)) as pool:
         stats = tiled_block_stats(x, br, bc, pool)
-        background = tiled_background(stats, geom, params.cfar, pool)
+        fallback = robust_gamma_stats(x)
+        background = tiled_background(stats, geom, params.cfar, fallback, pool)
     rows, cols, blocks = candidate_pixels(x, stats, background, br, bc)
     labels = cluster_pixels(
         rows, cols, image.row_spacing_m, image.col_spacing_m, params.cluster.merge_distance_m

@@ -1,0 +1,41 @@
+"""DuckDB over the lake: one view per table, plain SQL on top."""
+
+from __future__ import annotations
+
+import duckdb
+
+from darkfleet.lake import schema
+from darkfleet.lake.store import Lake
+
+TABLES = (*schema.DAY_PARTITIONED, "rejects", "sources")
+
+
+def connect(lake: Lake, extra_views: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with a view for every table the lake holds.
+
+    Views over tables with no files yet are created empty, with the table's columns, so that
+    queries written for a full lake also run on a new one.
+    """
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for table in TABLES:
+        pattern = lake.table_glob(table)
+        if pattern is not None:
+            hive = "true" if table != "sources" else "false"
+            con.execute(
+                f"CREATE VIEW {table} AS SELECT * FROM read_parquet("
+                f"'{_quote(pattern)}', hive_partitioning={hive}, union_by_name=true)"
+            )
+        else:
+            arrow_schema = schema.DAY_PARTITIONED.get(table) or (
+                schema.REJECTS if table == "rejects" else schema.SOURCES
+            )
+            con.register(f"_empty_{table}", arrow_schema.empty_table())
+            con.execute(f"CREATE VIEW {table} AS SELECT * FROM _empty_{table}")
+    for name, sql in (extra_views or {}).items():
+        con.execute(f"CREATE VIEW {name} AS {sql}")
+    return con
+
+
+def _quote(s: str) -> str:
+    return s.replace("'", "''")

@@ -1,0 +1,110 @@
+"""The lake: a directory of Parquet datasets, written so that nothing is lost or doubled.
+
+Layout::
+
+    LAKE/positions/day=2023-08-15/part-<source>-<block>.parquet   (also statics, stations, aids, other)
+    LAKE/rejects/source=<source>/part-<block>.parquet
+    LAKE/sources/<source>.parquet
+
+``source`` is the first 16 hex digits of the input file's sha256, ``block`` the number of the
+block of the file the rows came from. Every file is written to a temporary name and renamed
+into place, so a reader never sees half a file. A source's row in ``sources`` is written last
+and is the mark that its ingest completed: a source with that mark is skipped (idempotent
+re-runs); one without it has its partial output removed and is ingested again (resume after a
+crash). File names depend only on the input, so the result is the same lake either way.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from darkfleet.lake import schema
+
+COMPRESSION = "zstd"
+
+
+@dataclass(frozen=True)
+class Lake:
+    root: Path
+
+    @classmethod
+    def open(cls, root: str | os.PathLike[str], create: bool = True) -> Lake:
+        path = Path(root)
+        if not path.exists():
+            if not create:
+                raise FileNotFoundError(f"no lake at {path}")
+            path.mkdir(parents=True)
+        elif not path.is_dir():
+            raise NotADirectoryError(f"lake path {path} is not a directory")
+        return cls(path)
+
+    # -- sources ----------------------------------------------------------------------
+
+    def source_path(self, source: str) -> Path:
+        return self.root / "sources" / f"{source}.parquet"
+
+    def has_source(self, source: str) -> bool:
+        return self.source_path(source).exists()
+
+    def sources(self) -> pa.Table:
+        files = sorted((self.root / "sources").glob("*.parquet"))
+        if not files:
+            return schema.SOURCES.empty_table()
+        return pa.concat_tables([pq.read_table(f, schema=schema.SOURCES) for f in files])
+
+    def commit_source(self, row: dict[str, object]) -> None:
+        _write(pa.Table.from_pylist([row], schema=schema.SOURCES), self.source_path(str(row["source"])))
+
+    def discard_partial(self, source: str) -> int:
+        """Remove output of an ingest of ``source`` that did not complete; return files removed."""
+        removed = 0
+        for table in schema.DAY_PARTITIONED:
+            for pattern in (f"day=*/part-{source}-*.parquet", f"day=*/.part-{source}-*.tmp"):
+                for f in (self.root / table).glob(pattern):
+                    f.unlink()
+                    removed += 1
+        rejects = self.root / "rejects" / f"source={source}"
+        if rejects.exists():
+            removed += sum(1 for _ in rejects.iterdir())
+            shutil.rmtree(rejects)
+        return removed
+
+    # -- tables -----------------------------------------------------------------------
+
+    def write_block(self, table: str, source: str, block: int, rows: pa.Table) -> int:
+        """Write one block's rows of a day-partitioned table; one file per UTC day."""
+        if rows.num_rows == 0:
+            return 0
+        days = pc.strftime(rows["ts"], format="%Y-%m-%d")
+        written = 0
+        for day in pc.unique(days).to_pylist():
+            part = rows.filter(pc.equal(days, day))
+            part = part.sort_by([("mmsi", "ascending"), ("ts", "ascending"), ("line", "ascending")])
+            _write(part, self.root / table / f"day={day}" / f"part-{source}-{block:06d}.parquet")
+            written += part.num_rows
+        return written
+
+    def write_rejects(self, source: str, block: int, rows: pa.Table) -> None:
+        if rows.num_rows:
+            _write(rows, self.root / "rejects" / f"source={source}" / f"part-{block:06d}.parquet")
+
+    def table_glob(self, table: str) -> str | None:
+        """A glob over the table's Parquet files, or None if it has none."""
+        base = self.root / table
+        if not base.exists() or not any(base.rglob("*.parquet")):
+            return None
+        return str(base / "**" / "*.parquet")
+
+
+def _write(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp, compression=COMPRESSION)
+    os.replace(tmp, path)

@@ -1,0 +1,170 @@
+"""Ingest into the lake: accounting over every real file, idempotence, resume after a kill."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from darkfleet.ais.decode import DecodeOptions
+from darkfleet.lake.ingest import IngestOptions, expand_paths, ingest
+from darkfleet.lake.query import connect
+from darkfleet.lake.store import Lake
+from tests.conftest import SHARED_DATA, shared_files
+
+AIS_FILES = [f for f in shared_files("ais") if f.name not in ("LICENSE", "COPYING", "LICENSE-mobiml")
+             and f.suffix not in (".chk", ".json")]
+
+
+def lake_snapshot(root: Path) -> dict[str, bytes]:
+    """Every data file of a lake with its content, except the ingest time in sources/."""
+    out = {}
+    for f in sorted(root.rglob("*.parquet")):
+        rel = str(f.relative_to(root))
+        if not rel.startswith("sources"):
+            out[rel] = f.read_bytes()
+    return out
+
+
+@pytest.mark.parametrize("path", AIS_FILES, ids=lambda p: str(p.relative_to(SHARED_DATA)))
+def test_every_line_is_accounted_for(path: Path, tmp_path: Path) -> None:
+    lake = Lake.open(tmp_path / "lake")
+    report = ingest(lake, [path])
+    f = report.files[0]
+    non_blank = sum(1 for ln in path.read_bytes().splitlines() if ln.strip())
+    if f.format != "nmea":
+        assert f.read == non_blank - 1  # every row but the header
+    else:
+        assert f.read >= non_blank  # a line carrying several sentences counts once per sentence
+    assert f.read == sum(f.accepted.values()) + sum(f.rejected.values())
+    con = connect(lake)
+    rejected_rows = con.sql("SELECT count(*) FROM rejects").fetchone()[0]  # type: ignore[index]
+    assert rejected_rows <= sum(f.rejected.values())  # multi-sentence rejects share a row
+    if sum(f.rejected.values()):
+        reasons = dict(con.sql("SELECT reason, count(*) FROM rejects GROUP BY ALL").fetchall())
+        assert set(reasons) == set(f.rejected)
+    source = con.sql("SELECT read, accepted_json, rejected_json FROM sources").fetchall()
+    assert source[0][0] == f.read
+    assert json.loads(source[0][1]) == dict(f.accepted)
+    assert json.loads(source[0][2]) == dict(f.rejected)
+
+
+def test_rows_in_the_lake_match_the_accounting(shared_data: Path, tmp_path: Path) -> None:
+    path = shared_data / "ais/nmea/aisdb/test_data_20211101.nm4"
+    lake = Lake.open(tmp_path / "lake")
+    f = ingest(lake, [path]).files[0]
+    con = connect(lake)
+    n = con.sql("SELECT count(*) FROM positions").fetchone()[0]  # type: ignore[index]
+    assert n == f.rows["positions"] > 900
+    # Rows are sorted by (mmsi, ts) within each file and carry their provenance.
+    bad = con.sql("""
+        SELECT count(*) FROM (
+          SELECT mmsi, ts, lag(mmsi) OVER w AS pm, lag(ts) OVER w AS pt
+          FROM (SELECT *, filename FROM read_parquet(? , filename=true))
+          WINDOW w AS (PARTITION BY filename ORDER BY file_row_number))
+        WHERE pm > mmsi OR (pm = mmsi AND pt > ts)
+    """.replace("?", f"'{tmp_path}/lake/positions/**/*.parquet'").replace(
+        "filename=true", "filename=true, file_row_number=true")).fetchone()[0]  # type: ignore[index]
+    assert bad == 0
+    src = con.sql("SELECT DISTINCT source FROM positions").fetchall()
+    assert src == [(f.source,)]
+
+
+def test_ingesting_twice_adds_nothing(shared_data: Path, tmp_path: Path) -> None:
+    files = [shared_data / "ais/nmea/aisdb/test_data_20211101.nm4",
+             shared_data / "ais/csv/noaa_marinecadastre_2023-01-01_sample.csv"]
+    lake = Lake.open(tmp_path / "lake")
+    first = ingest(lake, files)
+    before = lake_snapshot(lake.root)
+    second = ingest(lake, files)
+    assert [f.skipped for f in second.files] == [True, True]
+    assert second.read == 0
+    assert lake_snapshot(lake.root) == before
+    assert first.read > 1900
+
+
+def test_same_content_under_another_name_is_not_ingested_twice(shared_data: Path, tmp_path: Path) -> None:
+    src = shared_data / "ais/nmea/libais/tagblock.nmea"
+    copy = tmp_path / "copy.nmea"
+    copy.write_bytes(src.read_bytes())
+    lake = Lake.open(tmp_path / "lake")
+    report = ingest(lake, [src, copy])
+    assert [f.skipped for f in report.files] == [False, True]
+
+
+def test_gzip_input_gives_the_same_rows(shared_data: Path, tmp_path: Path) -> None:
+    src = shared_data / "ais/nmea/aisdb/test_data_20211101.nm4"
+    gz = tmp_path / "x.nm4.gz"
+    gz.write_bytes(gzip.compress(src.read_bytes()))
+    a = ingest(Lake.open(tmp_path / "a"), [src]).files[0]
+    b = ingest(Lake.open(tmp_path / "b"), [gz]).files[0]
+    assert (a.read, a.accepted, a.rejected) == (b.read, b.accepted, b.rejected)
+
+
+def test_block_size_does_not_change_the_result(shared_data: Path, tmp_path: Path) -> None:
+    """Multipart messages split across blocks are still assembled."""
+    path = shared_data / "ais/nmea/gpsd/sample.aivdm"
+    opts = IngestOptions(decode=DecodeOptions(assume_time=datetime(2010, 1, 1, tzinfo=UTC)))
+    small = IngestOptions(decode=opts.decode, block_bytes=1000)
+    a = ingest(Lake.open(tmp_path / "a"), [path], opts).files[0]
+    b = ingest(Lake.open(tmp_path / "b"), [path], small).files[0]
+    assert (a.read, a.accepted, a.rejected) == (b.read, b.accepted, b.rejected)
+    ca, cb = connect(Lake.open(tmp_path / "a")), connect(Lake.open(tmp_path / "b"))
+    q = "SELECT * EXCLUDE (day) FROM statics ORDER BY line"
+    assert ca.sql(q).pl().equals(cb.sql(q).pl())
+    assert a.accepted["statics"] >= 13
+
+
+def test_expand_paths_globs_and_directories(shared_data: Path) -> None:
+    d = shared_data / "ais/nmea/libais"
+    assert expand_paths([str(d)]) == sorted(p for p in d.rglob("*") if p.is_file())
+    assert [p.name for p in expand_paths([str(d / "*.nmea")])] == ["tagblock.nmea", "typeexamples.nmea"]
+    with pytest.raises(FileNotFoundError, match="no file matches"):
+        expand_paths([str(d / "*.nothing")])
+
+
+def _big_input(shared_data: Path, path: Path, copies: int) -> None:
+    text = (shared_data / "ais/nmea/aisdb/test_data_20211101.nm4").read_bytes()
+    with path.open("wb") as fh:
+        for i in range(copies):
+            # Shift the tag-block times so that every copy is a distinct day of traffic.
+            fh.write(text.replace(b"c:16357", b"c:%d" % (16357 + i)))
+
+
+@pytest.mark.slow
+def test_an_ingest_killed_midway_resumes_to_the_same_lake(shared_data: Path, tmp_path: Path) -> None:
+    big = tmp_path / "big.nm4"
+    _big_input(shared_data, big, 400)  # about 34 MB, 400k lines, five blocks of 8 MB
+    clean = Lake.open(tmp_path / "clean")
+    ingest(clean, [big])
+    expected = lake_snapshot(clean.root)
+
+    killed = tmp_path / "killed"
+    code = (
+        "import sys; from pathlib import Path; from darkfleet.lake.store import Lake;"
+        "from darkfleet.lake.ingest import ingest;"
+        f"ingest(Lake.open({str(killed)!r}), [Path({str(big)!r})])"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    # Kill it once it has written part of its output, well before it completes.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if len(list((killed / "positions").rglob("*.parquet"))) >= 2 if (killed / "positions").exists() else False:
+            break
+        if proc.poll() is not None:
+            pytest.fail("the ingest finished before it could be killed; make the input bigger")
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "sources").exists() or not any((killed / "sources").iterdir())
+    report = ingest(Lake.open(killed), [big])
+    assert not report.files[0].skipped
+    assert lake_snapshot(killed) == expected
