@@ -16,7 +16,7 @@ from rich.table import Table
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="darkfleet: find and document sanctions-evading shipments.")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 LakeOpt = Annotated[Path, typer.Option("--lake", help="Lake directory (created if missing).")]
