@@ -67,10 +67,11 @@ def strings(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.LargeSt
     return pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-def invalid_characters(buf: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """For payloads ``buf[offsets[i]:offsets[i+1]]``, whether each holds a non-armour byte."""
-    bad = np.flatnonzero(ARMOUR[buf] == INVALID)
-    out = np.zeros(len(offsets) - 1, dtype=bool)
+def invalid_characters(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """For payloads ``buf[starts[i]:ends[i]]``, whether each holds a non-armour byte."""
+    data, offsets = gather(buf, starts, ends)
+    bad = np.flatnonzero(ARMOUR[data] == INVALID)
+    out = np.zeros(len(starts), dtype=bool)
     if len(bad):
         out[np.searchsorted(offsets, bad, side="right") - 1] = True
     return out
@@ -78,19 +79,18 @@ def invalid_characters(buf: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 def dearmour(
     buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, fill_bits: np.ndarray, max_chars: int
-) -> Payloads:
-    """Six-bit values of payloads ``buf[starts:ends]``, read up to ``max_chars`` characters.
-
-    Callers check the characters first (``invalid_characters``); any left read as 0.
-    """
+) -> tuple[Payloads, np.ndarray]:
+    """Six-bit values of payloads ``buf[starts:ends]``, read up to ``max_chars`` characters,
+    and whether those characters are all in the armouring alphabet (bad ones read as 0)."""
     lengths = (ends - starts).astype(np.int64)
     width = min(int(lengths.max()) if len(lengths) else 0, max_chars)
     cols = np.arange(width, dtype=np.int64)
     inside = cols[None, :] < lengths[:, None]
     idx = np.where(inside, starts[:, None] + cols[None, :], 0)
     six = ARMOUR[buf[idx]]
-    six[~inside | (six == INVALID)] = 0
-    return Payloads(six, lengths * 6 - fill_bits.astype(np.int64))
+    bad = (six == INVALID) & inside
+    six[~inside | bad] = 0
+    return Payloads(six, lengths * 6 - fill_bits.astype(np.int64)), ~bad.any(axis=1)
 
 
 def uint(p: Payloads, start: int, width: int) -> np.ndarray:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
 
 from darkfleet.ais import bits, messages, multipart, nmea
@@ -28,6 +27,9 @@ BAD_CHARACTER = "invalid payload character"
 TOO_SHORT = "payload too short for its message type"
 NO_POSITION = "position not available (lon 181 / lat 91)"
 OUT_OF_RANGE = "position out of range"
+REASONS = ["", NO_TIMESTAMP, EMPTY_PAYLOAD, BAD_CHARACTER, TOO_SHORT, NO_POSITION, OUT_OF_RANGE]
+R_NO_TIMESTAMP, R_EMPTY_PAYLOAD, R_BAD_CHARACTER, R_TOO_SHORT, R_NO_POSITION, R_OUT_OF_RANGE = range(1, 7)
+MIN_BITS_BY_TYPE = np.array([messages.MIN_BITS.get(t, messages.MIN_BITS_OTHER) for t in range(64)])
 
 
 @dataclass(frozen=True)
@@ -62,13 +64,15 @@ class Batch:
 
 @dataclass
 class _Messages:
-    """Complete messages of a block, aligned arrays."""
+    """Complete messages of a block, aligned arrays. Payload i is ``buf[start[i]:end[i]]``."""
 
     buf: np.ndarray
-    offsets: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
     fill: np.ndarray
     time_us: np.ndarray
-    station: pl.Series
+    station_code: np.ndarray  # index into station_names, -1: none
+    station_names: list[str]
     line: np.ndarray
     n_lines: np.ndarray
     texts: list[str | None]  # only for messages assembled by the state machine
@@ -130,40 +134,43 @@ class Decoder:
         ais = rec.kind == nmea.AIS
         singles = np.flatnonzero(ais & (rec.total == 1))
         multi = np.flatnonzero(ais & (rec.total > 1))
-        assert isinstance(rec.station, pl.Series)
-        first, second, slow = self.assembler.add_block(rec, multi, rec.station.gather(multi).to_list())
-        # Payload segments: one per single, two per consecutive pair.
+        first, second, slow = self.assembler.add_block(rec, multi)
+        # Single-sentence payloads stay where they are in the block; the payloads of joined
+        # parts are appended after it.
         pair_starts = np.column_stack((rec.payload_start[first], rec.payload_start[second])).ravel()
         pair_ends = np.column_stack((rec.payload_end[first], rec.payload_end[second])).ravel()
-        seg_starts = np.concatenate((rec.payload_start[singles], pair_starts))
-        seg_ends = np.concatenate((rec.payload_end[singles], pair_ends))
-        data, seg_off = bits.gather(rec.buf, seg_starts, seg_ends)
-        n_single, n_pair = len(singles), len(first)
-        off = np.concatenate((seg_off[: n_single + 1], seg_off[n_single + 2 :: 2]))
+        pair_data, pair_off = bits.gather(rec.buf, pair_starts, pair_ends)
         slow_data = np.frombuffer(b"".join(slow.payloads), dtype=np.uint8)
         slow_off = np.zeros(len(slow.payloads) + 1, dtype=np.int64)
         np.cumsum([len(p) for p in slow.payloads], out=slow_off[1:])
-        buf = np.concatenate((data, slow_data))
-        offsets = np.concatenate((off, slow_off[1:] + off[-1]))
+        base_pair = len(rec.buf)
+        base_slow = base_pair + len(pair_data)
+        buf = np.concatenate((rec.buf, pair_data, slow_data))
+        n_single, n_pair, n_slow = len(singles), len(first), len(slow.payloads)
 
+        names = list(rec.station_names)
+        index = {name: i for i, name in enumerate(names)}
+        slow_codes = np.array([index.setdefault(x, len(index)) if x is not None else -1
+                               for x in slow.station], dtype=np.int64)
+        names = list(index)
+        pair_code = np.where(rec.station_code[first] >= 0, rec.station_code[first], rec.station_code[second])
         pair_time = np.where(rec.time_us[first] >= 0, rec.time_us[first], rec.time_us[second])
-        stations = pl.concat([
-            rec.station.gather(singles),
-            rec.station.gather(first).fill_null(rec.station.gather(second)),
-            pl.Series("station", slow.station, dtype=pl.String),
-        ])
         return _Messages(
             buf=buf,
-            offsets=offsets,
+            start=np.concatenate((rec.payload_start[singles], base_pair + pair_off[:-1:2],
+                                  base_slow + slow_off[:-1])),
+            end=np.concatenate((rec.payload_end[singles], base_pair + pair_off[2::2],
+                                base_slow + slow_off[1:])),
             fill=np.concatenate((rec.fill[singles], rec.fill[second], np.array(slow.fill, dtype=np.int64))),
             time_us=np.concatenate((rec.time_us[singles], pair_time, np.array(slow.time_us, dtype=np.int64))),
-            station=stations,
+            station_code=np.concatenate((rec.station_code[singles], pair_code, slow_codes)),
+            station_names=names,
             line=np.concatenate((rec.line[singles], rec.line[first], np.array(slow.line, dtype=np.int64))),
             n_lines=np.concatenate((np.ones(n_single, np.int64), np.full(n_pair, 2, np.int64),
                                     np.array(slow.n_lines, dtype=np.int64))),
             texts=[None] * (n_single + n_pair) + list(slow.texts),
-            rec_a=np.concatenate((singles, first, np.full(len(slow.payloads), -1))),
-            rec_b=np.concatenate((np.full(n_single, -1), second, np.full(len(slow.payloads), -1))),
+            rec_a=np.concatenate((singles, first, np.full(n_slow, -1))),
+            rec_b=np.concatenate((np.full(n_single, -1), second, np.full(n_slow, -1))),
             incomplete=slow.incomplete,
         )
 
@@ -171,33 +178,38 @@ class Decoder:
         for line, text in m.incomplete:
             self._reject(batch, line, text, INCOMPLETE)
         n = len(m.line)
-        starts, ends = m.offsets[:-1], m.offsets[1:]
-        lengths = ends - starts
+        lengths = m.end - m.start
         n_bits = lengths * 6 - m.fill
-        first = bits.ARMOUR[m.buf[np.minimum(starts, max(len(m.buf) - 1, 0))]] if len(m.buf) else \
-            np.zeros(n, dtype=np.uint8)
+        first = bits.ARMOUR[m.buf[np.minimum(m.start, len(m.buf) - 1)]]
         msg_type = np.where((lengths > 0) & (first != bits.INVALID), first, 0).astype(np.int64)
-        reason = np.full(n, "", dtype=object)
-        reason[bits.invalid_characters(m.buf, m.offsets)] = BAD_CHARACTER
-        reason[lengths == 0] = EMPTY_PAYLOAD
-        reason[m.time_us < 0] = NO_TIMESTAMP
-        need = np.array([messages.MIN_BITS.get(t, messages.MIN_BITS_OTHER) for t in range(64)])
-        reason[(reason == "") & (n_bits < need[msg_type])] = TOO_SHORT
+        reason = np.zeros(n, dtype=np.int8)  # index into REASONS; 0: accepted so far
+        reason[m.time_us < 0] = R_NO_TIMESTAMP
+        reason[lengths == 0] = R_EMPTY_PAYLOAD
+        reason[(reason == 0) & (n_bits < MIN_BITS_BY_TYPE[msg_type])] = R_TOO_SHORT
 
         tables: dict[str, list[pa.Table]] = {}
-        accepted_rows = np.zeros(n, dtype=bool)
-        ok_rows = np.flatnonzero(reason == "")
-        for t in np.unique(msg_type[ok_rows]):
+        accepted = np.zeros(n, dtype=bool)
+        ok_rows = np.flatnonzero(reason == 0)
+        by_type = ok_rows[np.argsort(msg_type[ok_rows], kind="stable")]
+        counts = np.bincount(msg_type[ok_rows], minlength=64)
+        bounds = np.concatenate(([0], np.cumsum(counts)))
+        for t in np.flatnonzero(counts):
             t = int(t)
-            rows = ok_rows[msg_type[ok_rows] == t]
+            rows = by_type[bounds[t] : bounds[t + 1]]
             width = messages.MAX_CHARS.get(t, messages.MAX_CHARS_OTHER)
-            p = bits.dearmour(m.buf, starts[rows], ends[rows], m.fill[rows], width)
+            p, valid = bits.dearmour(m.buf, m.start[rows], m.end[rows], m.fill[rows], width)
+            if (lengths[rows] > width).any():  # characters past the decoded width
+                long = np.flatnonzero(lengths[rows] > width)
+                valid[long] &= ~bits.invalid_characters(m.buf, m.start[rows][long], m.end[rows][long])
+            reason[rows[~valid]] = R_BAD_CHARACTER
+            keep = valid
             table = _table_of(t)
             if table == "positions":
                 available, in_range = messages.position_checks(p, t)
-                reason[rows[~in_range]] = OUT_OF_RANGE
-                reason[rows[~available]] = NO_POSITION
-                keep = available & in_range
+                reason[rows[valid & ~in_range]] = R_OUT_OF_RANGE
+                reason[rows[valid & ~available]] = R_NO_POSITION
+                keep = valid & available & in_range
+            if not keep.all():
                 rows, p = rows[keep], bits.Payloads(p.six[keep], p.n_bits[keep])
             if not len(rows):
                 continue
@@ -205,12 +217,12 @@ class Decoder:
             if t == 19:  # extended class B reports carry static data too
                 tables.setdefault("statics", []).append(self._table("statics", t, p, rows, m))
             batch.accepted[table] += int(m.n_lines[rows].sum())
-            accepted_rows[rows] = True
+            accepted[rows] = True
         for table, parts in tables.items():
             batch.tables[table] = pa.concat_tables(parts)
-        for i in np.flatnonzero(~accepted_rows):
+        for i in np.flatnonzero(~accepted):
             for line, text in self._message_texts(rec, m, int(i)):
-                self._reject(batch, line, text, str(reason[i]))
+                self._reject(batch, line, text, REASONS[reason[i]])
 
     def _table(self, table: str, t: int, p: bits.Payloads, rows: np.ndarray, m: _Messages) -> pa.Table:
         types = np.full(len(rows), t)
@@ -223,14 +235,17 @@ class Decoder:
         elif table == "aids":
             cols = messages.aid_columns(p, types)
         else:
-            payload = bits.strings(m.buf, m.offsets[rows], m.offsets[rows + 1])
+            payload = bits.strings(m.buf, m.start[rows], m.end[rows])
             cols = {"msg_type": pa.array(types, type=pa.int8()), "payload": payload,
                     "fill_bits": pa.array(m.fill[rows], type=pa.int8())}
         cols["mmsi"] = pa.array(bits.uint(p, 8, 30), type=pa.int64())
         cols["ts"] = pa.array(m.time_us[rows], type=pa.int64()).cast(schema.TS)
         cols["source"] = pa.array(np.full(len(rows), self.source), type=pa.string())
         cols["line"] = pa.array(m.line[rows], type=pa.int64())
-        cols["station"] = m.station.gather(rows).to_arrow()
+        codes = m.station_code[rows]
+        cols["station"] = pa.DictionaryArray.from_arrays(
+            pa.array(codes, type=pa.int32(), mask=codes < 0), pa.array(m.station_names, type=pa.string())
+        )
         target = schema.DAY_PARTITIONED[table]
         return pa.table({f.name: cols[f.name].cast(f.type) for f in target}, schema=target)
 

@@ -235,9 +235,12 @@ def _masked_text(arr: pa.Array, mask: np.ndarray) -> pa.Array:
 
 def station_columns(p: bits.Payloads, msg_type: np.ndarray) -> dict[str, pa.Array]:
     f = read_fields(p, BASE_STATION)
+    # ITU-R M.1371-5 message 4: year 1-9999 (0 = not available), month 1-12, day 1-31, hour
+    # 0-23, minute and second 0-59; other values (14 bits of year reach 16383) are no time.
     valid_time = (
-        (f["year"] >= 1) & (f["month"] >= 1) & (f["month"] <= 12) & (f["day"] >= 1)
-        & (f["day"] <= 31) & (f["hour"] <= 23) & (f["minute"] <= 59) & (f["second"] <= 59)
+        (f["year"] >= 1) & (f["year"] <= 9999) & (f["month"] >= 1) & (f["month"] <= 12)
+        & (f["day"] >= 1) & (f["day"] <= 31) & (f["hour"] <= 23) & (f["minute"] <= 59)
+        & (f["second"] <= 59)
     )
     when = _datetimes(f, valid_time)
     lon, lat = _lonlat(f, 600_000.0)

@@ -53,9 +53,7 @@ class Assembler:
     window_lines: int = 1000
     pending: dict[Key, dict[int, Fragment]] = field(default_factory=dict)
 
-    def add_block(
-        self, rec: nmea.Records, rows: np.ndarray, station: list[str | None]
-    ) -> tuple[np.ndarray, np.ndarray, Assembled]:
+    def add_block(self, rec: nmea.Records, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, Assembled]:
         """Assemble the multipart sentences ``rows`` of a block (in file order).
 
         Returns the record indices of first and second parts of two-part messages whose parts
@@ -65,10 +63,10 @@ class Assembler:
         out = Assembled()
         if not len(rows):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), out
-        consecutive = self._consecutive_pairs(rec, rows, station)
+        consecutive = self._consecutive_pairs(rec, rows)
         second = np.roll(consecutive, 1)
         for k in np.flatnonzero(~(consecutive | second)):
-            self._add(out, rec, int(rows[k]), station[k])
+            self._add(out, rec, int(rows[k]))
         self._evict(out, int(rec.line[rows[-1]]))
         return rows[consecutive], rows[second], out
 
@@ -87,16 +85,15 @@ class Assembler:
             return (-2, int(rec.group[i]), int(rec.total[i]), None)
         return (int(rec.seq[i]), int(rec.channel[i]), int(rec.total[i]), station)
 
-    def _consecutive_pairs(self, rec: nmea.Records, rows: np.ndarray, station: list[str | None]) -> np.ndarray:
+    def _consecutive_pairs(self, rec: nmea.Records, rows: np.ndarray) -> np.ndarray:
         """Mask of rows k such that rows k, k+1 are parts 1 and 2 of one two-part message."""
         if len(rows) < 2:
             return np.zeros(len(rows), dtype=bool)
         a, b = rows[:-1], rows[1:]
         same_group = (rec.group[a] >= 0) & (rec.group[a] == rec.group[b])
-        st = np.array(station, dtype=object)
         same_plain = (
             (rec.group[a] < 0) & (rec.group[b] < 0) & (rec.seq[a] == rec.seq[b])
-            & (rec.channel[a] == rec.channel[b]) & (st[:-1] == st[1:])
+            & (rec.channel[a] == rec.channel[b]) & (rec.station_code[a] == rec.station_code[b])
         )
         pair = (
             (rec.total[a] == 2) & (rec.total[b] == 2) & (rec.num[a] == 1) & (rec.num[b] == 2)
@@ -107,16 +104,16 @@ class Assembler:
         return np.append(pair, False)
 
     @staticmethod
-    def _fragment(rec: nmea.Records, i: int, station: str | None) -> Fragment:
+    def _fragment(rec: nmea.Records, i: int) -> Fragment:
         return Fragment(
             line=int(rec.line[i]), num=int(rec.num[i]), total=int(rec.total[i]),
             payload=bytes(rec.buf[rec.payload_start[i] : rec.payload_end[i]]), fill=int(rec.fill[i]),
-            time_us=int(rec.time_us[i]), station=station, text=rec.text(i),
+            time_us=int(rec.time_us[i]), station=rec.station(i), text=rec.text(i),
         )
 
-    def _add(self, out: Assembled, rec: nmea.Records, i: int, station: str | None) -> None:
-        key = self._key(rec, i, station)
-        frag = self._fragment(rec, i, station)
+    def _add(self, out: Assembled, rec: nmea.Records, i: int) -> None:
+        frag = self._fragment(rec, i)
+        key = self._key(rec, i, frag.station)
         parts = self.pending.setdefault(key, {})
         if frag.num in parts:  # the id was reused before the earlier message completed
             out.incomplete.extend((f.line, f.text) for f in parts.values())

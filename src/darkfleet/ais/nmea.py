@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from darkfleet.ais import bits
 
@@ -55,11 +57,16 @@ class Records:
     payload_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     fill: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     time_us: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # -1: no time
-    station: list[str | None] | pl.Series | None = None
+    station_code: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # -1: none
+    station_names: list[str] = field(default_factory=list)  # station_code -> tag-block s: value
     group: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # -1: none
 
     def __len__(self) -> int:
         return len(self.line)
+
+    def station(self, i: int) -> str | None:
+        c = self.station_code[i]
+        return None if c < 0 else self.station_names[c]
 
     def text(self, i: int) -> str:
         return bytes(self.buf[self.start[i] : self.end[i]]).decode("utf-8", "replace")
@@ -152,6 +159,7 @@ def frame(buf: np.ndarray, line: np.ndarray, starts: np.ndarray, ends: np.ndarra
         channel=np.where(chan_len == 1, buf[safe(c[3] + 1)], 0).astype(np.uint8),
         payload_start=c[4] + 1, payload_end=c[5], fill=fill,
         time_us=np.full(n, -1, dtype=np.int64), group=np.full(n, -1, dtype=np.int64),
+        station_code=np.full(n, -1, dtype=np.int64),
     )
     _parse_tags(rec, has_tag & (kind == AIS), starts + 1, tag_end)
     _parse_trailing(rec, (kind == AIS) & (star + 3 < ends), star + 3)
@@ -190,35 +198,65 @@ def _expand_multi_sentence_lines(
     return line[order], starts[order], ends[order]
 
 
-_TAG_TIME = r"(?:^|,)c:(\d{9,13})(?:\.\d*)?(?:[,*]|$)"
-_TAG_STATION = r"(?:^|,)s:([^,*]*)"
-_TAG_GROUP = r"(?:^|,)g:\d+-\d+-(\d+)(?:[,*]|$)"
+def _tag_values(data: np.ndarray, offsets: np.ndarray, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """First ``key:value`` of each tag block; the blocks are ``data[offsets[k]:offsets[k+1]]``.
+
+    Returns (block index, value start, value end) as positions in ``data``. A key counts at
+    the start of a block or after a comma; a value ends at the next ',' or '*' or the block end.
+    """
+    if len(data) < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    after_comma = np.concatenate(([False], data[:-2] == ord(",")))
+    after_comma[offsets[:-1][offsets[:-1] < len(data) - 1]] = True  # block starts count too
+    pos = np.flatnonzero((data[:-1] == ord(key)) & (data[1:] == ord(":")) & after_comma)
+    k = np.searchsorted(offsets, pos, side="right") - 1
+    first = np.concatenate(([True], k[1:] != k[:-1]))[: len(k)]
+    k, pos = k[first], pos[first]
+    delims = np.flatnonzero((data == ord(",")) | (data == ord("*")))
+    nxt = np.append(delims, len(data))[np.searchsorted(delims, pos + 2)]
+    return k, pos + 2, np.minimum(nxt, offsets[k + 1])
+
+
+def _digits(buf: np.ndarray, start: np.ndarray, end: np.ndarray, max_digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The leading decimal digits of each ``buf[start:end]``: (value, number of digits)."""
+    k = np.arange(max_digits)
+    idx = np.minimum(start[:, None] + k[None, :], len(buf) - 1)
+    d = buf[idx].astype(np.int64) - 48
+    is_digit = (d >= 0) & (d <= 9) & (k[None, :] < (end - start)[:, None])
+    n = np.where(is_digit.all(axis=1), max_digits, np.argmin(is_digit, axis=1))
+    power = n[:, None] - 1 - k[None, :]
+    value = (np.where(power >= 0, d, 0) * 10 ** np.maximum(power, 0)).sum(axis=1)
+    return value, n
+
+
+_GROUP = re.compile(rb"^\d+-\d+-(\d+)$")
 
 
 def _parse_tags(rec: Records, rows_mask: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
+    """Tag-block time (``c:``), source station (``s:``) and group (``g:``), in bulk."""
     rows = np.flatnonzero(rows_mask)
-    stations = pl.Series("station", [None] * 0, dtype=pl.String)
-    if len(rows):
-        data, offsets = bits.gather(rec.buf, starts[rows], ends[rows])
-        hi = bits.segments_with_high_bytes(data, offsets)
-        if hi.any():  # non-ASCII bytes in a tag block: mark those rows, parse the rest
-            rec.kind[rows[hi]] = MALFORMED_TAG
-            rows = rows[~hi]
-        tags = pl.Series("t", bits.strings(rec.buf, starts[rows], ends[rows]))
-        frame = tags.to_frame().select(
-            pl.col("t").str.extract(_TAG_TIME, 1).cast(pl.Int64).alias("c"),
-            pl.col("t").str.extract(_TAG_STATION, 1).alias("s"),
-            pl.col("t").str.extract(_TAG_GROUP, 1).cast(pl.Int64).alias("g"),
-        )
-        c = frame["c"].fill_null(-1).to_numpy()
-        # Some feeds write c: in milliseconds (13 digits).
-        rec.time_us[rows] = np.where(c < 0, -1, np.where(c >= 10**11, c * 1000, c * 1_000_000))
-        rec.group[rows] = frame["g"].fill_null(-1).to_numpy()
-        stations = frame["s"]
-    station = pl.Series("station", [None] * len(rec), dtype=pl.String)
-    if len(rows):
-        station = station.scatter(rows, stations)
-    rec.station = station
+    if not len(rows):
+        return
+    data, offsets = bits.gather(rec.buf, starts[rows], ends[rows])
+    hi = bits.segments_with_high_bytes(data, offsets)
+    if hi.any():  # non-ASCII bytes in a tag block: mark those rows, parse the rest
+        rec.kind[rows[hi]] = MALFORMED_TAG
+    k, a, b = _tag_values(data, offsets, "c")
+    value, n = _digits(data, a, b, 13)
+    ok = (n >= 9) & (n <= 13) & ~hi[k]
+    # Unix seconds; some feeds write milliseconds (13 digits).
+    rec.time_us[rows[k[ok]]] = np.where(n[ok] >= 12, value[ok] * 1000, value[ok] * 1_000_000)
+    k, a, b = _tag_values(data, offsets, "s")
+    ok = ~hi[k]
+    if ok.any():
+        names = pa.compute.dictionary_encode(bits.strings(data, a[ok], b[ok]))
+        rec.station_code[rows[k[ok]]] = names.indices.to_numpy(zero_copy_only=False)
+        rec.station_names = names.dictionary.to_pylist()
+    k, a, b = _tag_values(data, offsets, "g")
+    for i, x, y in zip(k, a, b, strict=True):
+        m = _GROUP.match(bytes(data[x:y]))
+        if m and not hi[i]:
+            rec.group[rows[i]] = int(m.group(1))
 
 
 _USCG_TIME = r",[rbB][A-Za-z0-9_]*,(\d{9,10})(?:\.\d*)?(?:,|$)"
