@@ -1,0 +1,1 @@
+"""Satellite imagery: SAR vessel detection (``darkfleet.imagery.sar``) and its CLI."""

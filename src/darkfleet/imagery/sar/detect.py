@@ -35,7 +35,7 @@ from darkfleet.imagery.sar.cfar import (
 from darkfleet.imagery.sar.image import SarImage
 
 DETECTOR_VERSION = "sar-cfar-v1"
-_STRIP_PIXELS = 1 << 21  # ~2 Mpx per strip: 8 MB of float32, stays in cache-friendly sizes
+_STRIP_PIXELS = 1 << 18  # ~256 kpx (1 MB of float32) per strip: stays in cache
 _COARSE_STRIP_CELLS = 1 << 21
 
 
@@ -82,9 +82,15 @@ def tiled_block_stats(
     """:func:`block_stats` over strips of whole block rows, in parallel."""
     h, w = x.shape
     rows_per_strip = max(br, (_STRIP_PIXELS // max(w, 1)) // br * br)
-    parts = list(pool.map(lambda s: block_stats(x[s[0] : s[1]], br, bc), _strips(h, rows_per_strip)))
-    return BlockStats(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                        ("total", "total_sq", "peak", "count")))
+    parts = list(
+        pool.map(lambda s: block_stats(x[s[0] : s[1]], br, bc), _strips(h, rows_per_strip))
+    )
+    return BlockStats(
+        *(
+            np.concatenate([getattr(p, f) for p in parts])
+            for f in ("total", "total_sq", "peak", "count")
+        )
+    )
 
 
 def tiled_background(
@@ -109,8 +115,9 @@ def tiled_background(
         return Background(bg.mean[sl], bg.std[sl], bg.threshold[sl])
 
     parts = list(pool.map(run, _strips(n, step)))
-    return Background(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                        ("mean", "std", "threshold")))
+    return Background(
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in ("mean", "std", "threshold"))
+    )
 
 
 def cluster_pixels(

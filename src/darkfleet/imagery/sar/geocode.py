@@ -119,9 +119,7 @@ class OffsetGeocoder:
     def lonlat(
         self, rows: ArrayLike, cols: ArrayLike
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        return self.parent.lonlat(
-            _as_f64(rows) + self.row_offset, _as_f64(cols) + self.col_offset
-        )
+        return self.parent.lonlat(_as_f64(rows) + self.row_offset, _as_f64(cols) + self.col_offset)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,11 @@ def masked(image: SarImage, invalid: NDArray[np.bool_]) -> SarImage:
     data = image.sigma0.copy()
     data[invalid] = np.nan
     return SarImage(
-        data, image.row_spacing_m, image.col_spacing_m, image.source, image.band,
-        image.geocoder, image.item,
+        data,
+        image.row_spacing_m,
+        image.col_spacing_m,
+        image.source,
+        image.band,
+        image.geocoder,
+        image.item,
     )

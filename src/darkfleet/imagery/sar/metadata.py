@@ -48,7 +48,9 @@ class SceneMetadata:
     incidence_far_deg: float | None
     radar_frequency_hz: float | None
     prf_hz: float | None
-    corners: tuple[tuple[float, float], ...]  # (lon, lat): first_near, first_far, last_near, last_far
+    corners: tuple[
+        tuple[float, float], ...
+    ]  # (lon, lat): first_near, first_far, last_near, last_far
     tie_points: GridGeocoder | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -62,8 +64,11 @@ class SceneMetadata:
         return SPEED_OF_LIGHT_M_S / self.radar_frequency_hz
 
     def geocoder(self) -> Geocoder:
-        """The tie-point grid when the product has a single one (GRD), else the corner model."""
-        if self.tie_points is not None:
+        """The tie-point grid of a GRD product (within 15 m of OpenSARShip's positions), else
+        the four-corner model. For the OpenSARShip SLC scenes, whose chip coordinates are not
+        in the geometry of the product's tie-point grid, the corner model is 15–19 km off in
+        position but still gives the image axes' ground directions for heading."""
+        if self.tie_points is not None and self.ground_range:
             return self.tie_points
         return CornerGeocoder(self.height_px, self.width_px, *self.corners)  # type: ignore[arg-type]
 
@@ -80,14 +85,18 @@ class SceneMetadata:
             theta = (self.incidence_near_deg + self.incidence_far_deg) / 2
         if theta is None:
             raise MetadataError(
-                f"{self.product_id}: slant-range product needs an incidence angle for ground spacing"
+                f"{self.product_id}: slant-range product needs an incidence angle "
+                "for its ground spacing"
             )
         return self.azimuth_spacing_m, self.range_spacing_m / math.sin(math.radians(theta))
 
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
-)}
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+    )
+}
 
 
 def parse_snap_time(text: str) -> datetime:
@@ -100,7 +109,9 @@ def parse_snap_time(text: str) -> datetime:
         micro = int((frac + "000000")[:6]) if frac else 0
         return datetime(int(year), _MONTHS[mon.upper()], int(day), hh, mm, ss, micro, tzinfo=UTC)
     except (ValueError, KeyError) as exc:
-        raise MetadataError(f"unreadable SNAP time {text!r}: expected DD-MON-YYYY HH:MM:SS.ffffff") from exc
+        raise MetadataError(
+            f"unreadable SNAP time {text!r}: expected DD-MON-YYYY HH:MM:SS.ffffff"
+        ) from exc
 
 
 def _missing(v: float) -> bool:

@@ -55,7 +55,9 @@ def list_chips(zip_path: str | Path, calibrated: bool = True) -> list[ChipRef]:
             m = CHIP_NAME.match(parts[-1])
             if m:
                 out.append(
-                    ChipRef(Path(zip_path), name, m["category"], int(m["x"]), int(m["y"]), calibrated)
+                    ChipRef(
+                        Path(zip_path), name, m["category"], int(m["x"]), int(m["y"]), calibrated
+                    )
                 )
     return sorted(out, key=lambda c: (c.centre_row, c.centre_col))
 

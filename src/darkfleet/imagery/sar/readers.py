@@ -65,7 +65,9 @@ def _gcp_geocoder(ds: rasterio.DatasetReader) -> Geocoder | None:
     # GDAL GCP pixel/line refer to pixel corners; darkfleet's pixel coordinates are centres.
     rows = np.array([g.row - 0.5 for g in gcps])
     cols = np.array([g.col - 0.5 for g in gcps])
-    return ScatteredGeocoder(rows, cols, np.array([g.x for g in gcps]), np.array([g.y for g in gcps]))
+    return ScatteredGeocoder(
+        rows, cols, np.array([g.x for g in gcps]), np.array([g.y for g in gcps])
+    )
 
 
 def _affine_geocoder(ds: rasterio.DatasetReader) -> Geocoder | None:
