@@ -97,6 +97,8 @@ def sentences(lines: list[str]) -> tuple[list[Sentence], list[tuple[int, str]]]:
     out: list[Sentence] = []
     malformed: list[tuple[int, str]] = []
     for i, raw in enumerate(lines, start=1):
+        if raw.startswith("#"):  # comment lines (gpsd's sample.aivdm comments out bad input)
+            continue
         for m in _SENTENCE.finditer(raw.rstrip()):
             core = m["core"]
             f = core.split(",")
@@ -123,6 +125,11 @@ class Message:
     @property
     def line(self) -> int:
         return min(p.line for p in self.parts)
+
+    @property
+    def end_line(self) -> int:
+        """The line that completes the message (where a decoder can first print it)."""
+        return max(p.line for p in self.parts)
 
     @property
     def payload(self) -> str:
@@ -170,6 +177,78 @@ def assemble(sents: list[Sentence]) -> Assembly:
     return out
 
 
+_SIX = {c: (c - 48 if c < 88 else c - 56) for c in list(range(48, 88)) + list(range(96, 120))}
+
+
+def header(payload: str) -> tuple[int | None, int | None]:
+    """(message type, MMSI) read from the armoured payload, None where it is too short."""
+    try:
+        six = [_SIX[ord(c)] for c in payload[:7]]
+    except KeyError:
+        return None, None
+    if not six:
+        return None, None
+    value = 0
+    for v in six:
+        value = (value << 6) | v
+    return six[0], (value >> 4) & ((1 << 30) - 1) if len(six) == 7 else None
+
+
+@dataclass
+class Outcome:
+    """What darkfleet made of one reference message."""
+
+    msg: Message
+    msg_type: int | None
+    mmsi: int | None
+    rows: dict[str, dict]  # table -> row (type 19: positions and statics)
+    rejects: list[str]  # darkfleet's reasons on the message's first line
+
+
+@dataclass
+class Decoded:
+    lines: list[str]
+    batch: Batch
+    assembly: Assembly
+    outcomes: list[Outcome]
+    leftovers: list[tuple[str, dict]]  # darkfleet rows that match no reference message
+
+
+def decode_and_match(path: Path) -> Decoded:
+    """Decode a file with darkfleet and pair its rows with the reference messages.
+
+    Outcomes come in the order the messages complete (the line of their last part), the order
+    in which gpsd and libais print them. A row belongs to the message whose first part is on
+    the row's ``line`` and whose type and MMSI (read from the payload here) are the row's.
+    """
+    lines, batch = decode_file(path)
+    sents, _ = sentences(lines)
+    asm = assemble(sents)
+    pool: dict[tuple[str, int], list[dict]] = {}
+    for name in ("positions", "statics", "stations", "aids", "other"):
+        for row in table_rows(batch, name):
+            pool.setdefault((name, row["line"]), []).append(row)
+    rejects: dict[int, list[str]] = {}
+    for line, _, reason in batch.rejects:
+        rejects.setdefault(line, []).append(reason)
+    outcomes = []
+    for msg in asm.messages:
+        t, mmsi = header(msg.payload)
+        rows: dict[str, dict] = {}
+        if t is not None:
+            tables = [table_of(t)] + (["statics"] if t == 19 else [])
+            for name in tables:
+                candidates = pool.get((name, msg.line), [])
+                for i, r in enumerate(candidates):
+                    if r["msg_type"] == t and r["mmsi"] == mmsi:
+                        rows[name] = candidates.pop(i)
+                        break
+        outcomes.append(Outcome(msg, t, mmsi, rows, rejects.get(msg.line, [])))
+    leftovers = [(name, r) for (name, _), rs in pool.items() for r in rs]
+    outcomes.sort(key=lambda o: (o.msg.end_line, o.msg.line))  # in order of completion
+    return Decoded(lines, batch, asm, outcomes, leftovers)
+
+
 def decode_file(path: Path) -> tuple[list[str], Batch]:
     lines = read_lines(path)
     return lines, decode_lines(lines, ASSUME, source=path.name)
@@ -178,3 +257,16 @@ def decode_file(path: Path) -> tuple[list[str], Batch]:
 def table_rows(batch: Batch, name: str) -> list[dict]:
     t: pa.Table | None = batch.tables.get(name)
     return [] if t is None else t.to_pylist()
+
+
+def table_of(msg_type: int) -> str:
+    """The darkfleet table a message type is decoded into (as documented in the brief)."""
+    if msg_type in (1, 2, 3, 18, 19, 27):
+        return "positions"
+    if msg_type in (5, 24):
+        return "statics"
+    if msg_type in (4, 11):
+        return "stations"
+    if msg_type == 21:
+        return "aids"
+    return "other"

@@ -40,6 +40,13 @@ class Payloads:
         return int(self.six.shape[0])
 
 
+def ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The concatenation of ``arange(lo[i], hi[i])`` for every i."""
+    lengths = (hi - lo).astype(np.int64)
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    return np.arange(int(offsets[-1]), dtype=np.int64) + np.repeat(lo - offsets[:-1], lengths)
+
+
 def gather(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Concatenate the byte ranges ``buf[starts[i]:ends[i]]``; return (bytes, offsets)."""
     lengths = (ends - starts).astype(np.int64)
@@ -48,6 +55,11 @@ def gather(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.nd
     total = int(offsets[-1])
     if total == 0:
         return np.zeros(0, dtype=np.uint8), offsets
+    width = int(lengths.max())
+    if len(starts) * width <= 64 << 20 and int(starts.max()) + width <= len(buf):
+        # Short ranges: copy fixed-width windows row by row, then keep each row's prefix.
+        rows = np.lib.stride_tricks.sliding_window_view(buf, width)[starts]
+        return rows[np.arange(width)[None, :] < lengths[:, None]], offsets
     idx = np.arange(total, dtype=np.int64) + np.repeat(starts.astype(np.int64) - offsets[:-1], lengths)
     return buf[idx], offsets
 
@@ -77,20 +89,40 @@ def invalid_characters(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) ->
     return out
 
 
+MAX_WIDTH = 80  # the widest read of any decoded type (type 5: 71 characters), with room
+
+
+def arrow(values: np.ndarray, type_: pa.DataType, mask: np.ndarray | None = None) -> pa.Array:
+    """A numeric NumPy array as an Arrow array of ``type_`` (converted in NumPy: Arrow's own
+    conversion between integer widths is far slower)."""
+    return pa.array(np.asarray(values).astype(_NUMPY[type_], copy=False), type=type_, mask=mask)
+
+
+_NUMPY = {pa.int8(): np.int8, pa.int16(): np.int16, pa.int32(): np.int32, pa.int64(): np.int64,
+          pa.float32(): np.float32, pa.float64(): np.float64}
+
+
 def dearmour(
     buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, fill_bits: np.ndarray, max_chars: int
 ) -> tuple[Payloads, np.ndarray]:
     """Six-bit values of payloads ``buf[starts:ends]``, read up to ``max_chars`` characters,
-    and whether those characters are all in the armouring alphabet (bad ones read as 0)."""
+    and whether those characters are all in the armouring alphabet (bad ones read as 0).
+
+    ``buf`` must extend at least ``MAX_WIDTH`` bytes past the last payload start. Rows are
+    copied out of a sliding-window view of it, one contiguous run each.
+    """
     lengths = (ends - starts).astype(np.int64)
-    width = min(int(lengths.max()) if len(lengths) else 0, max_chars)
-    cols = np.arange(width, dtype=np.int64)
-    inside = cols[None, :] < lengths[:, None]
-    idx = np.where(inside, starts[:, None] + cols[None, :], 0)
-    six = ARMOUR[buf[idx]]
-    bad = (six == INVALID) & inside
-    six[~inside | bad] = 0
-    return Payloads(six, lengths * 6 - fill_bits.astype(np.int64)), ~bad.any(axis=1)
+    width = min(int(lengths.max()) if len(lengths) else 0, max_chars, MAX_WIDTH)
+    windows = np.lib.stride_tricks.sliding_window_view(buf, max(width, 1))[:, :width]
+    six = ARMOUR[windows[starts]]
+    short = lengths < width
+    if short.any():
+        six[short] = np.where(np.arange(width)[None, :] < lengths[short][:, None], six[short], 0)
+    bad = six == INVALID
+    valid = ~bad.any(axis=1)
+    if not valid.all():
+        six[bad] = 0
+    return Payloads(six, lengths * 6 - fill_bits.astype(np.int64)), valid
 
 
 def uint(p: Payloads, start: int, width: int) -> np.ndarray:

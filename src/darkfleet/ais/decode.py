@@ -64,7 +64,12 @@ class Batch:
 
 @dataclass
 class _Messages:
-    """Complete messages of a block, aligned arrays. Payload i is ``buf[start[i]:end[i]]``."""
+    """Complete messages of a block, aligned arrays. Payload i is ``buf[start[i]:end[i]]``.
+
+    The sentences of message i are the records ``parts[part_offsets[i]:part_offsets[i+1]]``
+    of the block; messages assembled from parts of earlier blocks have none there and keep
+    their text in ``texts``.
+    """
 
     buf: np.ndarray
     start: np.ndarray
@@ -75,9 +80,9 @@ class _Messages:
     station_names: list[str]
     line: np.ndarray
     n_lines: np.ndarray
-    texts: list[str | None]  # only for messages assembled by the state machine
-    rec_a: np.ndarray  # record indices of the (first) sentence, -1 for assembled ones
-    rec_b: np.ndarray  # record index of the second sentence of a consecutive pair, else -1
+    parts: np.ndarray
+    part_offsets: np.ndarray
+    texts: list[str | None]
     incomplete: list[tuple[int, str]]  # parts given up while assembling this block
 
 
@@ -99,8 +104,7 @@ class Decoder:
         batch.read = len(rec)
         self._stamp(rec)
         for kind, reason in nmea.REASONS.items():
-            for i in np.flatnonzero(rec.kind == kind):
-                self._reject(batch, int(rec.line[i]), rec.text(int(i)), reason)
+            self._reject_records(batch, rec, np.flatnonzero(rec.kind == kind), reason)
         batch.accepted["timestamps"] += int((rec.kind == nmea.GATEHOUSE).sum())
         msgs = self._messages(rec)
         self._decode(batch, rec, msgs)
@@ -134,44 +138,49 @@ class Decoder:
         ais = rec.kind == nmea.AIS
         singles = np.flatnonzero(ais & (rec.total == 1))
         multi = np.flatnonzero(ais & (rec.total > 1))
-        first, second, slow = self.assembler.add_block(rec, multi)
-        # Single-sentence payloads stay where they are in the block; the payloads of joined
-        # parts are appended after it.
-        pair_starts = np.column_stack((rec.payload_start[first], rec.payload_start[second])).ravel()
-        pair_ends = np.column_stack((rec.payload_end[first], rec.payload_end[second])).ravel()
-        pair_data, pair_off = bits.gather(rec.buf, pair_starts, pair_ends)
-        slow_data = np.frombuffer(b"".join(slow.payloads), dtype=np.uint8)
-        slow_off = np.zeros(len(slow.payloads) + 1, dtype=np.int64)
-        np.cumsum([len(p) for p in slow.payloads], out=slow_off[1:])
-        base_pair = len(rec.buf)
-        base_slow = base_pair + len(pair_data)
-        buf = np.concatenate((rec.buf, pair_data, slow_data))
-        n_single, n_pair, n_slow = len(singles), len(first), len(slow.payloads)
-
+        runs, slow = self.assembler.add_block(rec, multi)
+        # Single-sentence payloads stay where they are in the block; the payloads of
+        # consecutive parts are joined after it, then those the state machine assembled.
+        joined = [np.zeros(0, dtype=np.uint8)]
+        start, end = [rec.payload_start[singles]], [rec.payload_end[singles]]
+        fill, time_us, station, line, parts = [rec.fill[singles]], [rec.time_us[singles]], \
+            [rec.station_code[singles]], [rec.line[singles]], [singles[:, None]]
+        base = len(rec.buf)
+        for r in runs:
+            data, off = bits.gather(rec.buf, rec.payload_start[r].ravel(), rec.payload_end[r].ravel())
+            t = r.shape[1]
+            joined.append(data)
+            start.append(base + off[:-1:t])
+            end.append(base + off[t::t])
+            base += len(data)
+            fill.append(rec.fill[r[:, -1]])
+            time_us.append(_first_set(rec.time_us[r]))
+            station.append(_first_set(rec.station_code[r]))
+            line.append(rec.line[r[:, 0]])
+            parts.append(r)
+        slow_data = b"".join(slow.payloads)
+        lengths = np.array([len(p) for p in slow.payloads], dtype=np.int64)
+        start.append(base + np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(lengths) else lengths)
+        end.append(base + np.cumsum(lengths))
+        joined.append(np.frombuffer(slow_data, dtype=np.uint8))
         names = list(rec.station_names)
         index = {name: i for i, name in enumerate(names)}
-        slow_codes = np.array([index.setdefault(x, len(index)) if x is not None else -1
-                               for x in slow.station], dtype=np.int64)
-        names = list(index)
-        pair_code = np.where(rec.station_code[first] >= 0, rec.station_code[first], rec.station_code[second])
-        pair_time = np.where(rec.time_us[first] >= 0, rec.time_us[first], rec.time_us[second])
+        station.append(np.array([index.setdefault(x, len(index)) if x is not None else -1
+                                 for x in slow.station], dtype=np.int64))
+        fill.append(np.array(slow.fill, dtype=np.int64))
+        time_us.append(np.array(slow.time_us, dtype=np.int64))
+        line.append(np.array(slow.line, dtype=np.int64))
+        n_parts = np.concatenate([np.full(len(p), p.shape[1]) for p in parts] + [np.zeros(len(lengths), np.int64)])
+        part_offsets = np.concatenate(([0], np.cumsum(n_parts)))
+        n_fast = len(n_parts) - len(lengths)
         return _Messages(
-            buf=buf,
-            start=np.concatenate((rec.payload_start[singles], base_pair + pair_off[:-1:2],
-                                  base_slow + slow_off[:-1])),
-            end=np.concatenate((rec.payload_end[singles], base_pair + pair_off[2::2],
-                                base_slow + slow_off[1:])),
-            fill=np.concatenate((rec.fill[singles], rec.fill[second], np.array(slow.fill, dtype=np.int64))),
-            time_us=np.concatenate((rec.time_us[singles], pair_time, np.array(slow.time_us, dtype=np.int64))),
-            station_code=np.concatenate((rec.station_code[singles], pair_code, slow_codes)),
-            station_names=names,
-            line=np.concatenate((rec.line[singles], rec.line[first], np.array(slow.line, dtype=np.int64))),
-            n_lines=np.concatenate((np.ones(n_single, np.int64), np.full(n_pair, 2, np.int64),
-                                    np.array(slow.n_lines, dtype=np.int64))),
-            texts=[None] * (n_single + n_pair) + list(slow.texts),
-            rec_a=np.concatenate((singles, first, np.full(n_slow, -1))),
-            rec_b=np.concatenate((np.full(n_single, -1), second, np.full(n_slow, -1))),
-            incomplete=slow.incomplete,
+            buf=np.concatenate((rec.buf, *joined, np.zeros(bits.MAX_WIDTH, dtype=np.uint8))),
+            start=np.concatenate(start), end=np.concatenate(end), fill=np.concatenate(fill),
+            time_us=np.concatenate(time_us), station_code=np.concatenate(station),
+            station_names=list(index), line=np.concatenate(line),
+            n_lines=np.concatenate((n_parts[:n_fast], np.array(slow.n_lines, dtype=np.int64))),
+            parts=np.concatenate([p.ravel() for p in parts]), part_offsets=part_offsets,
+            texts=[None] * n_fast + list(slow.texts), incomplete=slow.incomplete,
         )
 
     def _decode(self, batch: Batch, rec: nmea.Records, m: _Messages) -> None:
@@ -220,9 +229,15 @@ class Decoder:
             accepted[rows] = True
         for table, parts in tables.items():
             batch.tables[table] = pa.concat_tables(parts)
-        for i in np.flatnonzero(~accepted):
-            for line, text in self._message_texts(rec, m, int(i)):
-                self._reject(batch, line, text, REASONS[reason[i]])
+        rejected = np.flatnonzero(~accepted)
+        for code in np.unique(reason[rejected]) if len(rejected) else ():
+            msgs = rejected[reason[rejected] == code]
+            # Sentences of this block: rejected one record at a time, in bulk.
+            lo, hi = m.part_offsets[msgs], m.part_offsets[msgs + 1]
+            recs = m.parts[bits.ranges(lo, hi)]
+            self._reject_records(batch, rec, np.sort(recs), REASONS[code])
+            for i in msgs[lo == hi]:  # assembled from parts of earlier blocks
+                self._reject(batch, int(m.line[i]), m.texts[i] or "", REASONS[code])
 
     def _table(self, table: str, t: int, p: bits.Payloads, rows: np.ndarray, m: _Messages) -> pa.Table:
         types = np.full(len(rows), t)
@@ -236,32 +251,39 @@ class Decoder:
             cols = messages.aid_columns(p, types)
         else:
             payload = bits.strings(m.buf, m.start[rows], m.end[rows])
-            cols = {"msg_type": pa.array(types, type=pa.int8()), "payload": payload,
-                    "fill_bits": pa.array(m.fill[rows], type=pa.int8())}
-        cols["mmsi"] = pa.array(bits.uint(p, 8, 30), type=pa.int64())
-        cols["ts"] = pa.array(m.time_us[rows], type=pa.int64()).cast(schema.TS)
-        cols["source"] = pa.array(np.full(len(rows), self.source), type=pa.string())
-        cols["line"] = pa.array(m.line[rows], type=pa.int64())
+            cols = {"msg_type": bits.arrow(types, pa.int8()), "payload": payload,
+                    "fill_bits": bits.arrow(m.fill[rows], pa.int8())}
+        cols["mmsi"] = bits.arrow(bits.uint(p, 8, 30), pa.int64())
+        cols["ts"] = bits.arrow(m.time_us[rows], pa.int64()).cast(schema.TS)
+        cols["source"] = pa.repeat(pa.scalar(self.source, pa.string()), len(rows))
+        cols["line"] = bits.arrow(m.line[rows], pa.int64())
         codes = m.station_code[rows]
         cols["station"] = pa.DictionaryArray.from_arrays(
-            pa.array(codes, type=pa.int32(), mask=codes < 0), pa.array(m.station_names, type=pa.string())
+            bits.arrow(codes, pa.int32(), mask=codes < 0), pa.array(m.station_names, type=pa.string())
         )
         target = schema.DAY_PARTITIONED[table]
         return pa.table({f.name: cols[f.name].cast(f.type) for f in target}, schema=target)
 
     @staticmethod
-    def _message_texts(rec: nmea.Records, m: _Messages, i: int) -> list[tuple[int, str]]:
-        if m.rec_a[i] < 0:
-            return [(int(m.line[i]), m.texts[i] or "")]
-        out = [(int(rec.line[m.rec_a[i]]), rec.text(int(m.rec_a[i])))]
-        if m.rec_b[i] >= 0:
-            out.append((int(rec.line[m.rec_b[i]]), rec.text(int(m.rec_b[i]))))
-        return out
+    def _reject_records(batch: Batch, rec: nmea.Records, idx: np.ndarray, reason: str) -> None:
+        if not len(idx):
+            return
+        raw = rec.raw
+        texts = [raw[a:b].decode("utf-8", "replace")
+                 for a, b in zip(rec.start[idx].tolist(), rec.end[idx].tolist(), strict=True)]
+        batch.rejects.extend(zip(rec.line[idx].tolist(), texts, [reason] * len(idx), strict=True))
+        batch.rejected[reason] += len(idx)
 
     @staticmethod
     def _reject(batch: Batch, line: int, text: str, reason: str) -> None:
         batch.rejects.append((line, text, reason))
         batch.rejected[reason] += text.count("\n") + 1
+
+
+def _first_set(values: np.ndarray) -> np.ndarray:
+    """Per row of a (messages, parts) array, the first value that is not -1 (else -1)."""
+    has = values >= 0
+    return np.where(has.any(axis=1), values[np.arange(len(values)), np.argmax(has, axis=1)], -1)
 
 
 def _table_of(msg_type: int) -> str:

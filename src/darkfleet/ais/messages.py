@@ -69,10 +69,14 @@ STATION_TYPES = (4, 11)
 AID_TYPES = (21,)
 
 # Minimum payload bits to decode a type into its columns (the end of its last decoded field).
-MIN_BITS = {1: 143, 2: 143, 3: 143, 18: 139, 19: 301, 27: 94, 5: 270, 24: 40, 4: 138, 11: 138, 21: 253}
+# (Type 19 ends with epfd at 301-305, type 21 with virtual_aid at 269-270; type 5 fields past
+# the dimensions and type 24 part B fields are null when the payload stops before them.)
+MIN_BITS = {1: 143, 2: 143, 3: 143, 18: 139, 19: 305, 27: 94, 5: 270, 24: 40, 4: 138, 11: 138,
+            21: 270}
 MIN_BITS_OTHER = 38  # type, repeat indicator and MMSI
 # Characters read per type: enough for every decoded field (type 5: 424 bits).
-MAX_CHARS = {1: 28, 2: 28, 3: 28, 18: 28, 19: 52, 27: 16, 5: 71, 24: 28, 4: 28, 11: 28, 21: 46}
+# Type 21: 60 characters reach the end of the 14-character name extension (bit 356).
+MAX_CHARS = {1: 28, 2: 28, 3: 28, 18: 28, 19: 52, 27: 16, 5: 71, 24: 28, 4: 28, 11: 28, 21: 60}
 MAX_CHARS_OTHER = 7
 
 
@@ -84,7 +88,7 @@ def read_fields(p: bits.Payloads, layout: list[Field]) -> dict[str, np.ndarray]:
 
 
 def _masked(values: np.ndarray, mask: np.ndarray, type_: pa.DataType) -> pa.Array:
-    return pa.array(values, type=type_, mask=mask)
+    return bits.arrow(values, type_, mask=mask)
 
 
 def _lonlat(f: dict[str, np.ndarray], divisor: float) -> tuple[np.ndarray, np.ndarray]:
@@ -124,9 +128,9 @@ def position_columns(p: bits.Payloads, msg_type: np.ndarray) -> dict[str, pa.Arr
         rot_na = (f["rot_raw"] == -128) if t in (1, 2, 3) else ~none
     status_na = none if t in (1, 2, 3, 27) else ~none
     return {
-        "msg_type": pa.array(msg_type, type=pa.int8()),
-        "lon": pa.array(lon, type=pa.float64()),
-        "lat": pa.array(lat, type=pa.float64()),
+        "msg_type": bits.arrow(msg_type, pa.int8()),
+        "lon": bits.arrow(lon, pa.float64()),
+        "lat": bits.arrow(lat, pa.float64()),
         "sog_kn": _masked(sog, sog_na, pa.float32()),
         "cog_deg": _masked(cog, cog_na, pa.float32()),
         "heading_deg": _masked(heading, heading_na, pa.int16()),
@@ -184,7 +188,7 @@ def static_columns(p: bits.Payloads, msg_type: int) -> dict[str, pa.Array]:
                                 ("eta_hour", 283, 5), ("eta_minute", 288, 6)):
             out[k] = _masked(f[k], ~bits.present(p, start, width), pa.int8())
         out["epfd"] = _masked(f["epfd"], ~bits.present(p, 270, 4), pa.int8())
-        out["ais_version"] = pa.array(f["ais_version"], type=pa.int8())
+        out["ais_version"] = bits.arrow(f["ais_version"], pa.int8())
         na_int("vendor_id", pa.string())
         na_int("mothership_mmsi", pa.int64())
     elif msg_type == 24:
@@ -198,32 +202,33 @@ def static_columns(p: bits.Payloads, msg_type: int) -> dict[str, pa.Array]:
         out["imo"] = pa.nulls(n, type=pa.int64())
         out["callsign"] = _masked_text(bits.text(p, 90, 42), ~is_b)
         out["name"] = _masked_text(bits.text(p, 40, 120), ~is_a)
-        out["ship_type"] = _masked(f["ship_type"], ~is_b, pa.int16())
+        out["ship_type"] = _masked(f["ship_type"], ~(is_b & bits.present(p, 40, 8)), pa.int16())
         out.update(_dimensions(f, dims_ok))
         out["draught_m"] = pa.nulls(n, type=pa.float32())
         out["destination"] = pa.nulls(n, type=pa.large_string())
         for k in ("eta_month", "eta_day", "eta_hour", "eta_minute", "epfd", "ais_version"):
             na_int(k, pa.int8())
         out["vendor_id"] = _masked_text(bits.text(p, 48, 18), ~is_b)
-        out["mothership_mmsi"] = _masked(bits.uint(p, 132, 30), ~(is_b & auxiliary), pa.int64())
+        has_mothership = is_b & auxiliary & bits.present(p, 132, 30)
+        out["mothership_mmsi"] = _masked(bits.uint(p, 132, 30), ~has_mothership, pa.int64())
     elif msg_type == 19:
         f = read_fields(p, CLASS_B_EXTENDED_STATIC)
         out["part"] = pa.nulls(n, type=pa.string())
         out["imo"] = pa.nulls(n, type=pa.int64())
         out["callsign"] = pa.nulls(n, type=pa.large_string())
         out["name"] = bits.text(p, 143, 120)
-        out["ship_type"] = pa.array(f["ship_type"], type=pa.int16())
+        out["ship_type"] = bits.arrow(f["ship_type"], pa.int16())
         out.update(_dimensions(f, ~np.zeros(n, dtype=bool)))
         out["draught_m"] = pa.nulls(n, type=pa.float32())
         out["destination"] = pa.nulls(n, type=pa.large_string())
         for k in ("eta_month", "eta_day", "eta_hour", "eta_minute", "ais_version"):
             na_int(k, pa.int8())
-        out["epfd"] = pa.array(f["epfd"], type=pa.int8())
+        out["epfd"] = bits.arrow(f["epfd"], pa.int8())
         na_int("vendor_id", pa.string())
         na_int("mothership_mmsi", pa.int64())
     else:
         raise ValueError(f"type {msg_type} carries no static data")
-    out["msg_type"] = pa.array(np.full(n, msg_type), type=pa.int8())
+    out["msg_type"] = bits.arrow(np.full(n, msg_type), pa.int8())
     return out
 
 
@@ -246,12 +251,12 @@ def station_columns(p: bits.Payloads, msg_type: np.ndarray) -> dict[str, pa.Arra
     lon, lat = _lonlat(f, 600_000.0)
     na = (f["lon"] == 181 * 600_000) | (f["lat"] == 91 * 600_000)
     return {
-        "msg_type": pa.array(msg_type, type=pa.int8()),
+        "msg_type": bits.arrow(msg_type, pa.int8()),
         "station_time": when,
         "lon": _masked(lon, na, pa.float64()),
         "lat": _masked(lat, na, pa.float64()),
         "accuracy": pa.array(f["accuracy"].astype(bool)),
-        "epfd": pa.array(f["epfd"], type=pa.int8()),
+        "epfd": bits.arrow(f["epfd"], pa.int8()),
     }
 
 
@@ -263,7 +268,7 @@ def _datetimes(f: dict[str, np.ndarray], valid: np.ndarray) -> pa.Array:
     valid = valid & (days.astype("datetime64[M]") == month_start)
     seconds = f["hour"] * 3600 + f["minute"] * 60 + f["second"]
     us = days.astype("datetime64[us]").astype(np.int64) + np.where(valid, seconds, 0) * 1_000_000
-    return pa.array(us, type=pa.int64(), mask=~valid).cast(schema.TS)
+    return bits.arrow(us, pa.int64(), mask=~valid).cast(schema.TS)
 
 
 def aid_columns(p: bits.Payloads, msg_type: np.ndarray) -> dict[str, pa.Array]:
@@ -271,10 +276,10 @@ def aid_columns(p: bits.Payloads, msg_type: np.ndarray) -> dict[str, pa.Array]:
     lon, lat = _lonlat(f, 600_000.0)
     na = (f["lon"] == 181 * 600_000) | (f["lat"] == 91 * 600_000)
     dims = _dimensions(f, ~np.zeros(len(p), dtype=bool))
-    name = bits.text(p, 43, 120)
+    name = _aid_name(p)
     return {
-        "msg_type": pa.array(msg_type, type=pa.int8()),
-        "aid_type": pa.array(f["aid_type"], type=pa.int8()),
+        "msg_type": bits.arrow(msg_type, pa.int8()),
+        "aid_type": bits.arrow(f["aid_type"], pa.int8()),
         "name": name,
         "lon": _masked(lon, na, pa.float64()),
         "lat": _masked(lat, na, pa.float64()),
@@ -283,6 +288,34 @@ def aid_columns(p: bits.Payloads, msg_type: np.ndarray) -> dict[str, pa.Array]:
         "off_position": pa.array(f["off_position"].astype(bool)),
         "virtual_aid": pa.array(f["virtual_aid"].astype(bool)),
     }
+
+
+def _aid_name(p: bits.Payloads) -> pa.LargeStringArray:
+    """Type 21 name: the 20-character name field (bits 43-162) and, when it is full (no '@'),
+    the name extension from bit 272 (ITU-R M.1371-5 message 21: up to 14 more characters,
+    sent only as far as needed, no '@'; an '@' or the payload's end ends it). Trimmed like
+    ``bits.text``: trailing '@', then surrounding spaces.
+    """
+    n = len(p)
+    name = np.stack([bits.uint(p, 43 + 6 * j, 6) for j in range(20)], axis=1)
+    ext = np.stack([bits.uint(p, 272 + 6 * j, 6) for j in range(14)], axis=1)
+    ends = 272 + 6 * np.arange(1, 15)
+    gone = (ext == 0) | (ends[None, :] > p.n_bits[:, None])
+    gone = np.logical_or.accumulate(gone, axis=1) | (name == 0).any(axis=1)[:, None]
+    six = np.concatenate((name, np.where(gone, 0, ext)), axis=1)
+    chars = bits.SIXBIT_ASCII[six]
+    n_chars = chars.shape[1]
+    cols = np.arange(n_chars)
+    not_at = chars != ord("@")
+    end = np.where(not_at.any(axis=1), n_chars - np.argmax(not_at[:, ::-1], axis=1), 0)
+    keep = (chars != ord(" ")) & (cols[None, :] < end[:, None])
+    has = keep.any(axis=1)
+    hi = np.where(has, n_chars - np.argmax(keep[:, ::-1], axis=1), 0)
+    lo = np.where(has, np.argmax(keep, axis=1), 0)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(hi - lo, out=offsets[1:])
+    data = chars[(cols[None, :] >= lo[:, None]) & (cols[None, :] < hi[:, None])]
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 Decoder = Callable[[bits.Payloads, np.ndarray], dict[str, pa.Array]]

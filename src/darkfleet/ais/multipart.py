@@ -53,22 +53,24 @@ class Assembler:
     window_lines: int = 1000
     pending: dict[Key, dict[int, Fragment]] = field(default_factory=dict)
 
-    def add_block(self, rec: nmea.Records, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, Assembled]:
+    def add_block(self, rec: nmea.Records, rows: np.ndarray) -> tuple[list[np.ndarray], Assembled]:
         """Assemble the multipart sentences ``rows`` of a block (in file order).
 
-        Returns the record indices of first and second parts of two-part messages whose parts
-        are consecutive (the caller joins those pairs in bulk), and the messages the state
-        machine completed from the other rows.
+        Returns, for each part count t, a (messages, t) array of the record indices of messages
+        whose parts are consecutive multipart rows in order (the caller joins those in bulk),
+        and the messages the state machine completed from the other rows.
         """
         out = Assembled()
         if not len(rows):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), out
-        consecutive = self._consecutive_pairs(rec, rows)
-        second = np.roll(consecutive, 1)
-        for k in np.flatnonzero(~(consecutive | second)):
+            return [], out
+        runs = self._consecutive_runs(rec, rows)
+        in_run = np.zeros(len(rows), dtype=bool)
+        for r in runs:
+            in_run[r.ravel()] = True
+        for k in np.flatnonzero(~in_run):
             self._add(out, rec, int(rows[k]))
         self._evict(out, int(rec.line[rows[-1]]))
-        return rows[consecutive], rows[second], out
+        return [rows[r] for r in runs], out
 
     def flush(self) -> Assembled:
         """Give up every waiting part (end of input)."""
@@ -85,23 +87,27 @@ class Assembler:
             return (-2, int(rec.group[i]), int(rec.total[i]), None)
         return (int(rec.seq[i]), int(rec.channel[i]), int(rec.total[i]), station)
 
-    def _consecutive_pairs(self, rec: nmea.Records, rows: np.ndarray) -> np.ndarray:
-        """Mask of rows k such that rows k, k+1 are parts 1 and 2 of one two-part message."""
-        if len(rows) < 2:
-            return np.zeros(len(rows), dtype=bool)
-        a, b = rows[:-1], rows[1:]
-        same_group = (rec.group[a] >= 0) & (rec.group[a] == rec.group[b])
-        same_plain = (
-            (rec.group[a] < 0) & (rec.group[b] < 0) & (rec.seq[a] == rec.seq[b])
-            & (rec.channel[a] == rec.channel[b]) & (rec.station_code[a] == rec.station_code[b])
-        )
-        pair = (
-            (rec.total[a] == 2) & (rec.total[b] == 2) & (rec.num[a] == 1) & (rec.num[b] == 2)
-            & (same_group | same_plain) & (rec.line[b] - rec.line[a] <= self.window_lines)
-        )
-        # A row can start a pair only if it does not also end the previous one.
-        pair[1:] &= ~pair[:-1]
-        return np.append(pair, False)
+    def _consecutive_runs(self, rec: nmea.Records, rows: np.ndarray) -> list[np.ndarray]:
+        """Positions in ``rows`` of complete messages whose parts 1..t follow one another."""
+        total, num = rec.total[rows], rec.num[rows]
+        group, seq, chan, station, line = (rec.group[rows], rec.seq[rows], rec.channel[rows],
+                                           rec.station_code[rows], rec.line[rows])
+        runs = []
+        for t in range(2, 10):
+            k = np.flatnonzero((total == t) & (num == 1))
+            k = k[k + t - 1 < len(rows)]
+            ok = np.ones(len(k), dtype=bool)
+            for j in range(1, t):
+                b = k + j
+                same_group = (group[k] >= 0) & (group[k] == group[b])
+                same_plain = ((group[k] < 0) & (group[b] < 0) & (seq[k] == seq[b])
+                              & (chan[k] == chan[b]) & (station[k] == station[b]))
+                ok &= ((total[b] == t) & (num[b] == j + 1) & (same_group | same_plain)
+                       & (line[b] - line[k] <= self.window_lines))
+            k = k[ok]
+            if len(k):
+                runs.append(k[:, None] + np.arange(t)[None, :])
+        return runs
 
     @staticmethod
     def _fragment(rec: nmea.Records, i: int) -> Fragment:

@@ -36,7 +36,7 @@ for _i, _c in enumerate(b"0123456789ABCDEF"):
 for _i, _c in enumerate(b"abcdef"):
     _HEX[_c] = 10 + _i
 
-_PAD = 16  # zero bytes appended to a block so that fixed-offset look-ups never run off its end
+_PAD = 128  # zero bytes appended to a block so that fixed-offset look-ups never run off its end
 _SENTENCE_START = re.compile(rb"(?:\\[^\\]*\\)?[!$][A-Z]{2}VD[MO],")
 
 
@@ -45,6 +45,7 @@ class Records:
     """Sentences found in a block. Arrays are aligned; AIS-only columns are junk elsewhere."""
 
     buf: np.ndarray  # the block's bytes, padded
+    raw: bytes  # the same bytes, for slicing out the text of rejected lines
     line: np.ndarray  # 1-based line number in the file
     start: np.ndarray  # record bounds in buf
     end: np.ndarray
@@ -121,12 +122,7 @@ def frame(buf: np.ndarray, line: np.ndarray, starts: np.ndarray, ends: np.ndarra
     kind[is_ais] = AIS
     kind[bad_tag] = MALFORMED_TAG
 
-    # The six commas after the sentence start and the '*' after the fill-bits digit.
-    commas = np.append(np.flatnonzero(buf == ord(",")), [len(buf)] * 6)
-    ci = np.searchsorted(commas, sent)
-    c = [commas[np.minimum(ci + j, len(commas) - 1)] for j in range(6)]
-    stars = np.append(np.flatnonzero(buf == ord("*")), len(buf))
-    star = stars[np.searchsorted(stars, c[5])]
+    c, star = _field_positions(buf, sent, ends)
     last = len(buf) - 1
     safe = lambda a: np.minimum(a, last)  # noqa: E731
     digit = lambda a: buf[safe(a)] - 48  # noqa: E731
@@ -155,7 +151,7 @@ def frame(buf: np.ndarray, line: np.ndarray, starts: np.ndarray, ends: np.ndarra
     kind[ok & ((hi == 255) | (lo == 255) | (declared != xor))] = BAD_CHECKSUM
 
     rec = Records(
-        buf=buf, line=line, start=starts, end=ends, kind=kind, total=total, num=num, seq=seq,
+        buf=buf, raw=buf.tobytes(), line=line, start=starts, end=ends, kind=kind, total=total, num=num, seq=seq,
         channel=np.where(chan_len == 1, buf[safe(c[3] + 1)], 0).astype(np.uint8),
         payload_start=c[4] + 1, payload_end=c[5], fill=fill,
         time_us=np.full(n, -1, dtype=np.int64), group=np.full(n, -1, dtype=np.int64),
@@ -167,12 +163,43 @@ def frame(buf: np.ndarray, line: np.ndarray, starts: np.ndarray, ends: np.ndarra
     return rec
 
 
+def _field_positions(buf: np.ndarray, sent: np.ndarray, ends: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Positions of the six commas after each sentence start and of the '*' after them.
+
+    Most lines have the plain shape ``!AIVDM,n,n,[s],[c],payload,f*hh``; their positions follow
+    from the line's ends. The others (trailing fields, odd spacing) are searched for commas.
+    Positions of a line that lacks them point past its end, which the caller rejects.
+    """
+    comma, star_byte = ord(","), ord("*")
+    c3 = np.where(buf[sent + 11] == comma, sent + 11, sent + 12)
+    c4 = np.where(buf[c3 + 1] == comma, c3 + 1, c3 + 2)
+    c = [sent + 6, sent + 8, sent + 10, c3, c4, ends - 5]
+    star = ends - 3
+    plain = (buf[star] == star_byte) & (c[4] < c[5])
+    for pos in c:
+        plain &= buf[np.maximum(pos, 0)] == comma
+    odd = np.flatnonzero(~plain)
+    if len(odd):
+        data, off = bits.gather(buf, sent[odd], ends[odd])
+        commas = np.append(np.flatnonzero(data == comma), [len(data)] * 6)
+        ci = np.searchsorted(commas, off[:-1])
+        base = sent[odd] - off[:-1]
+        for j in range(6):
+            local = commas[np.minimum(ci + j, len(commas) - 1)]
+            c[j][odd] = np.where(local < off[1:], base + local, ends[odd] + 1)
+        stars = np.append(np.flatnonzero(data == star_byte), len(data))
+        local = stars[np.minimum(np.searchsorted(stars, c[5][odd] - base), len(stars) - 1)]
+        star[odd] = np.where(local < off[1:], base + local, ends[odd] + 1)
+    return c, star
+
+
 def _expand_multi_sentence_lines(
     buf: np.ndarray, line: np.ndarray, starts: np.ndarray, ends: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split lines that carry several sentences (some feeds concatenate the parts of a message)."""
     bangs = np.flatnonzero(buf == ord("!"))
-    multi = np.flatnonzero(np.searchsorted(bangs, ends) - np.searchsorted(bangs, starts) > 1)
+    per_line = np.bincount(np.searchsorted(starts, bangs, side="right") - 1, minlength=len(starts))
+    multi = np.flatnonzero(per_line[: len(starts)] > 1)
     if not len(multi):
         return line, starts, ends
     new_line, new_start, new_end = [], [], []
@@ -219,13 +246,14 @@ def _tag_values(data: np.ndarray, offsets: np.ndarray, key: str) -> tuple[np.nda
 
 def _digits(buf: np.ndarray, start: np.ndarray, end: np.ndarray, max_digits: int) -> tuple[np.ndarray, np.ndarray]:
     """The leading decimal digits of each ``buf[start:end]``: (value, number of digits)."""
-    k = np.arange(max_digits)
-    idx = np.minimum(start[:, None] + k[None, :], len(buf) - 1)
-    d = buf[idx].astype(np.int64) - 48
-    is_digit = (d >= 0) & (d <= 9) & (k[None, :] < (end - start)[:, None])
-    n = np.where(is_digit.all(axis=1), max_digits, np.argmin(is_digit, axis=1))
-    power = n[:, None] - 1 - k[None, :]
-    value = (np.where(power >= 0, d, 0) * 10 ** np.maximum(power, 0)).sum(axis=1)
+    value = np.zeros(len(start), dtype=np.int64)
+    n = np.zeros(len(start), dtype=np.int64)
+    going = np.ones(len(start), dtype=bool)
+    for k in range(max_digits):
+        d = buf[np.minimum(start + k, len(buf) - 1)].astype(np.int64) - 48
+        going &= (d >= 0) & (d <= 9) & (start + k < end)
+        value = np.where(going, value * 10 + d, value)
+        n += going
     return value, n
 
 

@@ -1,0 +1,125 @@
+"""Decode speed: darkfleet vs pyais on the same ≥1M-sentence file, on one core.
+
+    .venv/bin/python benchmarks/decode.py [--sentences 1000000] [--pyais-sentences N]
+
+The file repeats every real AIS sentence in ../shared/data/ais/nmea (tag blocks, multipart
+messages and malformed lines included). Both decoders get the same bytes, already in memory;
+the process is pinned to one CPU. pyais is run on the whole file unless --pyais-sentences
+limits it to a prefix (its rate is then measured on that prefix). The position reports both
+produce are compared value for value (lon/lat within 1e-6 degree).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("POLARS_MAX_THREADS", "1")
+if hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+
+from datetime import UTC, datetime  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(__file__))
+from corpus import corpus  # noqa: E402
+
+from darkfleet.ais.decode import DecodeOptions, Decoder  # noqa: E402
+
+POSITION_TYPES = (1, 2, 3, 18, 19, 27)
+
+
+def blocks(data: bytes, size: int = 8 << 20) -> list[tuple[bytes, int]]:
+    out, i, line = [], 0, 1
+    while i < len(data):
+        j = data.rfind(b"\n", i, i + size) + 1 if i + size < len(data) else len(data)
+        out.append((data[i:j], line))
+        line += data.count(b"\n", i, j)
+        i = j
+    return out
+
+
+def run_darkfleet(data: bytes) -> tuple[float, int, np.ndarray]:
+    dec = Decoder("bench", DecodeOptions(assume_time=datetime(2024, 1, 1, tzinfo=UTC)))
+    parts = blocks(data)
+    tables = []
+    messages = 0
+    t0 = time.perf_counter()
+    for block, first in parts:
+        batch = dec.decode_block(block, first)
+        messages += sum(t.num_rows for k, t in batch.tables.items() if k != "statics" or True)
+        if "positions" in batch.tables:
+            tables.append(batch.tables["positions"].select(["msg_type", "mmsi", "lon", "lat"]))
+    dec.finish()
+    elapsed = time.perf_counter() - t0
+    pos = pa.concat_tables(tables)
+    arr = np.column_stack([pos[c].to_numpy() for c in ("msg_type", "mmsi", "lon", "lat")]).astype(np.float64)
+    return elapsed, messages, arr
+
+
+def run_pyais(lines: list[bytes]) -> tuple[float, int, np.ndarray]:
+    from pyais.stream import ByteStream
+
+    rows = []
+    n = 0
+    t0 = time.perf_counter()
+    for msg in ByteStream(lines):
+        try:
+            m = msg.decode()
+        except Exception:  # noqa: BLE001  pyais raises on what it cannot decode; darkfleet rejects it
+            continue
+        n += 1
+        if m.msg_type in POSITION_TYPES:
+            rows.append((m.msg_type, m.mmsi, m.lon, m.lat))
+    elapsed = time.perf_counter() - t0
+    arr = np.array(rows, dtype=np.float64)
+    keep = (arr[:, 2] != 181) & (arr[:, 3] != 91) & (np.abs(arr[:, 2]) <= 180) & (np.abs(arr[:, 3]) <= 90)
+    return elapsed, n, arr[keep]
+
+
+def compare(ours: np.ndarray, theirs: np.ndarray) -> tuple[int, int, int]:
+    """(matched, only darkfleet, only pyais) position reports, as multisets."""
+    def key(a: np.ndarray) -> np.ndarray:
+        return np.round(a, 6)
+
+    a = {tuple(r) for r in key(ours).tolist()}
+    b = {tuple(r) for r in key(theirs).tolist()}
+    return len(a & b), len(a - b), len(b - a)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sentences", type=int, default=1_000_000)
+    ap.add_argument("--pyais-sentences", type=int, default=0, help="limit pyais to a prefix")
+    args = ap.parse_args()
+    path, n_lines = corpus(args.sentences)
+    data = path.read_bytes()
+    print(f"corpus: {path} ({n_lines:,} lines, {len(data) / 1e6:.0f} MB); one CPU: {sorted(os.sched_getaffinity(0))}")
+
+    t_df, n_df, pos_df = run_darkfleet(data)
+    print(f"darkfleet: {n_lines / t_df:>12,.0f} sentences/s  ({t_df:.2f} s, {n_df:,} rows)")
+    lines = data.splitlines()
+    if args.pyais_sentences:
+        lines = lines[: args.pyais_sentences]
+    t_py, n_py, pos_py = run_pyais(lines)
+    rate_py = len(lines) / t_py
+    print(f"pyais:     {rate_py:>12,.0f} sentences/s  ({t_py:.2f} s on {len(lines):,} lines, {n_py:,} messages)")
+    print(f"ratio darkfleet / pyais: {n_lines / t_df / rate_py:.1f}x")
+    try:
+        import ais  # noqa: F401  libais
+        print("libais: installed but not wired into this benchmark")
+    except ImportError:
+        print("libais: not installed (builds from source only); skipped")
+    if not args.pyais_sentences:
+        same, only_df, only_py = compare(pos_df, pos_py)
+        print(f"position reports (distinct type, mmsi, lon, lat): identical {same:,}; "
+              f"only darkfleet {only_df:,}; only pyais {only_py:,} "
+              "(pyais also decodes sentences with bad checksums and too-short payloads, which darkfleet rejects)")
+
+
+if __name__ == "__main__":
+    main()
