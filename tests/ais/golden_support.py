@@ -236,7 +236,8 @@ def decode_and_match(path: Path) -> Decoded:
         t, mmsi = header(msg.payload)
         rows: dict[str, dict] = {}
         if t is not None:
-            tables = [table_of(t)] + (["statics"] if t == 19 else [])
+            # Type 19 adds a statics row; a type 24 with an undefined part number is kept raw.
+            tables = [table_of(t)] + {19: ["statics"], 24: ["other"]}.get(t, [])
             for name in tables:
                 candidates = pool.get((name, msg.line), [])
                 for i, r in enumerate(candidates):
@@ -257,6 +258,17 @@ def decode_file(path: Path) -> tuple[list[str], Batch]:
 def table_rows(batch: Batch, name: str) -> list[dict]:
     t: pa.Table | None = batch.tables.get(name)
     return [] if t is None else t.to_pylist()
+
+
+# ITU-R M.1371-5 "not available" codes darkfleet stores as null; expectations built from the
+# references' raw codes are mapped the same way before comparing.
+NOT_AVAILABLE = {"ship_type": 0, "draught_m": 0, "eta_month": 0, "eta_day": 0, "eta_hour": 24,
+                 "eta_minute": 60}
+
+
+def not_available(expected: dict) -> dict:
+    return {k: (None if k in NOT_AVAILABLE and v is not None and v == NOT_AVAILABLE[k] else v)
+            for k, v in expected.items()}
 
 
 def table_of(msg_type: int) -> str:

@@ -39,6 +39,9 @@ class Payloads:
     def __len__(self) -> int:
         return int(self.six.shape[0])
 
+    def take(self, mask: np.ndarray) -> Payloads:
+        return Payloads(self.six[mask], self.n_bits[mask])
+
 
 def ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """The concatenation of ``arange(lo[i], hi[i])`` for every i."""

@@ -218,8 +218,16 @@ class Decoder:
                 reason[rows[valid & ~in_range]] = R_OUT_OF_RANGE
                 reason[rows[valid & ~available]] = R_NO_POSITION
                 keep = valid & available & in_range
+            if t == 24:  # part numbers 2 and 3 are undefined (M.1371-5): kept raw, in `other`
+                undefined = keep & (bits.uint(p, 38, 2) > 1)
+                if undefined.any():
+                    raw_rows = rows[undefined]
+                    tables.setdefault("other", []).append(self._table("other", t, p.take(undefined), raw_rows, m))
+                    batch.accepted["other"] += int(m.n_lines[raw_rows].sum())
+                    accepted[raw_rows] = True
+                    keep = keep & ~undefined
             if not keep.all():
-                rows, p = rows[keep], bits.Payloads(p.six[keep], p.n_bits[keep])
+                rows, p = rows[keep], p.take(keep)
             if not len(rows):
                 continue
             tables.setdefault(table, []).append(self._table(table, t, p, rows, m))

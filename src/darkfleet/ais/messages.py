@@ -63,6 +63,9 @@ AID_TO_NAVIGATION: list[Field] = [
 ]
 
 SIGNED = {"rot_raw", "lon", "lat"}
+# "Not available" codes of M.1371-5 that become nulls (besides position 181/91, SOG 1023,
+# COG 3600, heading 511, IMO 0, draught 0 and ship type 0, handled where they are read).
+ETA_NOT_AVAILABLE = {"eta_month": 0, "eta_day": 0, "eta_hour": 24, "eta_minute": 60}
 POSITION_TYPES = (1, 2, 3, 18, 19, 27)
 STATIC_TYPES = (5, 24)
 STATION_TYPES = (4, 11)
@@ -179,14 +182,15 @@ def static_columns(p: bits.Payloads, msg_type: int) -> dict[str, pa.Array]:
         out["imo"] = _masked(f["imo"], f["imo"] == 0, pa.int64())
         out["callsign"] = bits.text(p, 70, 42)
         out["name"] = bits.text(p, 112, 120)
-        out["ship_type"] = _masked(f["ship_type"], ~bits.present(p, 232, 8), pa.int16())
+        out["ship_type"] = _masked(f["ship_type"], ~bits.present(p, 232, 8) | (f["ship_type"] == 0), pa.int16())
         out.update(_dimensions(f, bits.present(p, 240, 30)))
-        has_draught = bits.present(p, 294, 8)
+        has_draught = bits.present(p, 294, 8) & (f["draught"] > 0)
         out["draught_m"] = _masked((f["draught"] / 10.0).astype(np.float32), ~has_draught, pa.float32())
         out["destination"] = bits.text(p, 302, 120)
         for k, start, width in (("eta_month", 274, 4), ("eta_day", 278, 5),
                                 ("eta_hour", 283, 5), ("eta_minute", 288, 6)):
-            out[k] = _masked(f[k], ~bits.present(p, start, width), pa.int8())
+            na = ~bits.present(p, start, width) | (f[k] == ETA_NOT_AVAILABLE[k])
+            out[k] = _masked(f[k], na, pa.int8())
         out["epfd"] = _masked(f["epfd"], ~bits.present(p, 270, 4), pa.int8())
         out["ais_version"] = bits.arrow(f["ais_version"], pa.int8())
         na_int("vendor_id", pa.string())
@@ -202,7 +206,7 @@ def static_columns(p: bits.Payloads, msg_type: int) -> dict[str, pa.Array]:
         out["imo"] = pa.nulls(n, type=pa.int64())
         out["callsign"] = _masked_text(bits.text(p, 90, 42), ~is_b)
         out["name"] = _masked_text(bits.text(p, 40, 120), ~is_a)
-        out["ship_type"] = _masked(f["ship_type"], ~(is_b & bits.present(p, 40, 8)), pa.int16())
+        out["ship_type"] = _masked(f["ship_type"], ~(is_b & bits.present(p, 40, 8)) | (f["ship_type"] == 0), pa.int16())
         out.update(_dimensions(f, dims_ok))
         out["draught_m"] = pa.nulls(n, type=pa.float32())
         out["destination"] = pa.nulls(n, type=pa.large_string())
@@ -217,7 +221,7 @@ def static_columns(p: bits.Payloads, msg_type: int) -> dict[str, pa.Array]:
         out["imo"] = pa.nulls(n, type=pa.int64())
         out["callsign"] = pa.nulls(n, type=pa.large_string())
         out["name"] = bits.text(p, 143, 120)
-        out["ship_type"] = bits.arrow(f["ship_type"], pa.int16())
+        out["ship_type"] = _masked(f["ship_type"], f["ship_type"] == 0, pa.int16())
         out.update(_dimensions(f, ~np.zeros(n, dtype=bool)))
         out["draught_m"] = pa.nulls(n, type=pa.float32())
         out["destination"] = pa.nulls(n, type=pa.large_string())
@@ -249,7 +253,7 @@ def station_columns(p: bits.Payloads, msg_type: np.ndarray) -> dict[str, pa.Arra
     )
     when = _datetimes(f, valid_time)
     lon, lat = _lonlat(f, 600_000.0)
-    na = (f["lon"] == 181 * 600_000) | (f["lat"] == 91 * 600_000)
+    na = (np.abs(f["lon"]) > 180 * 600_000) | (np.abs(f["lat"]) > 90 * 600_000)  # 181 / 91 and worse
     return {
         "msg_type": bits.arrow(msg_type, pa.int8()),
         "station_time": when,
@@ -274,7 +278,7 @@ def _datetimes(f: dict[str, np.ndarray], valid: np.ndarray) -> pa.Array:
 def aid_columns(p: bits.Payloads, msg_type: np.ndarray) -> dict[str, pa.Array]:
     f = read_fields(p, AID_TO_NAVIGATION)
     lon, lat = _lonlat(f, 600_000.0)
-    na = (f["lon"] == 181 * 600_000) | (f["lat"] == 91 * 600_000)
+    na = (np.abs(f["lon"]) > 180 * 600_000) | (np.abs(f["lat"]) > 90 * 600_000)  # 181 / 91 and worse
     dims = _dimensions(f, ~np.zeros(len(p), dtype=bool))
     name = _aid_name(p)
     return {
