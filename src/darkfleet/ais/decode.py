@@ -98,15 +98,22 @@ class Decoder:
         )
 
     def decode_block(self, data: bytes, first_line: int) -> Batch:
-        batch = Batch()
-        buf, line, starts, ends = nmea.split_lines(data, first_line)
-        rec = nmea.frame(buf, line, starts, ends)
-        batch.read = len(rec)
+        """Decode one block of complete lines (blocks must come in file order)."""
+        return self.decode_messages(*self.assemble(frame_block(data, first_line)))
+
+    # The three stages of decode_block, for callers that overlap blocks on several threads:
+    # frame_block (no state) -> assemble (in file order) -> decode_messages (no state).
+
+    def assemble(self, rec: nmea.Records) -> tuple[nmea.Records, _Messages]:
+        """Times and multipart reassembly: the part that carries state from block to block."""
         self._stamp(rec)
+        return rec, self._messages(rec)
+
+    def decode_messages(self, rec: nmea.Records, msgs: _Messages) -> Batch:
+        batch = Batch(read=len(rec))
         for kind, reason in nmea.REASONS.items():
             self._reject_records(batch, rec, np.flatnonzero(rec.kind == kind), reason)
         batch.accepted["timestamps"] += int((rec.kind == nmea.GATEHOUSE).sum())
-        msgs = self._messages(rec)
         self._decode(batch, rec, msgs)
         return batch
 
@@ -286,6 +293,11 @@ class Decoder:
     def _reject(batch: Batch, line: int, text: str, reason: str) -> None:
         batch.rejects.append((line, text, reason))
         batch.rejected[reason] += text.count("\n") + 1
+
+
+def frame_block(data: bytes, first_line: int) -> nmea.Records:
+    """Split a block of complete lines and parse its sentences (no state: any thread)."""
+    return nmea.frame(*nmea.split_lines(data, first_line))
 
 
 def _first_set(values: np.ndarray) -> np.ndarray:

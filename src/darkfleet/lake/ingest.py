@@ -12,7 +12,7 @@ import gzip
 import hashlib
 import io
 import json
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,9 +26,11 @@ import pyarrow.csv as pacsv
 
 import darkfleet
 from darkfleet.ais import csvfmt
-from darkfleet.ais.decode import Batch, DecodeOptions, Decoder
+from darkfleet.ais import nmea
+from darkfleet.ais.decode import Batch, DecodeOptions, Decoder, frame_block
 from darkfleet.lake import schema
 from darkfleet.lake.store import Lake
+from darkfleet.lake.writer import PartitionWriter
 
 BLOCK_BYTES = 8 << 20
 BOM = b"\xef\xbb\xbf"
@@ -193,10 +195,11 @@ def _ingest_file(lake: Lake, path: Path, options: IngestOptions, writer: ThreadP
         return rep
     lake.discard_partial(source)
     pending: list[Future[None]] = []
+    partitions = PartitionWriter(lake, source)
 
     def write(block: int, batch: Batch) -> None:
         for table, rows in batch.tables.items():
-            rep.rows[table] += lake.write_block(table, source, block, rows)
+            partitions.add(table, rows)
         if batch.rejects:
             lines, texts, reasons = zip(*batch.rejects, strict=True)
             lake.write_rejects(source, block, pa.table({
@@ -218,20 +221,13 @@ def _ingest_file(lake: Lake, path: Path, options: IngestOptions, writer: ThreadP
     block = 0
     with _open(path) as fh:
         if fmt is None:
-            decoder = Decoder(source, options.decode)
-            last = 0
-            for data, first_line in _blocks(fh, options.block_bytes):
-                account(block, decoder.decode_block(data, first_line))
-                block += 1
-                if progress:
-                    pos = _position(fh, size)
-                    progress(pos - last)
-                    last = pos
-            account(block, decoder.finish())
+            block = _ingest_nmea(fh, size, source, options, account, progress)
         else:
             block = _ingest_csv(fh, fmt, source, options, account)
     for f in pending:
         f.result()
+    writer.submit(partitions.close).result()
+    rep.rows = Counter(partitions.rows_written)
     if progress:
         progress(0)
     rep.accepted = Counter({k: v for k, v in rep.accepted.items() if v})
@@ -243,6 +239,42 @@ def _ingest_file(lake: Lake, path: Path, options: IngestOptions, writer: ThreadP
         "darkfleet_version": darkfleet.__version__,
     })
     return rep
+
+
+def _ingest_nmea(fh: BinaryIO, size: int, source: str, options: IngestOptions,
+                 account: Callable[[int, Batch], None], progress: Callable[[int], None] | None) -> int:
+    """Decode blocks on two threads: while one block is framed, the one before it is decoded.
+
+    Framing and decoding hold no state and run on the pool (NumPy and Arrow release the GIL
+    in their loops); times and multipart reassembly run here, in file order, so the result is
+    that of a sequential decode.
+    """
+    decoder = Decoder(source, options.decode)
+    framed: deque[Future[nmea.Records]] = deque()
+    decoded: deque[Future[Batch]] = deque()
+    block = 0
+    last = 0
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode") as pool:
+        blocks = _blocks(fh, options.block_bytes)
+        done = False
+        while not done or framed:
+            while not done and len(framed) < 2:
+                nxt = next(blocks, None)
+                if nxt is None:
+                    done = True
+                else:
+                    framed.append(pool.submit(frame_block, *nxt))
+            if framed:
+                decoded.append(pool.submit(decoder.decode_messages, *decoder.assemble(framed.popleft().result())))
+            while len(decoded) > (1 if framed or not done else 0):
+                account(block, decoded.popleft().result())
+                block += 1
+                if progress:
+                    pos = _position(fh, size)
+                    progress(pos - last)
+                    last = pos
+    account(block, decoder.finish())
+    return block + 1
 
 
 def _position(fh: BinaryIO, size: int) -> int:

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from darkfleet.lake import schema
@@ -78,21 +77,13 @@ class Lake:
 
     # -- tables -----------------------------------------------------------------------
 
-    def write_block(self, table: str, source: str, block: int, rows: pa.Table) -> int:
-        """Write one block's rows of a day-partitioned table; one file per UTC day."""
-        if rows.num_rows == 0:
-            return 0
-        days = pc.strftime(rows["ts"], format="%Y-%m-%d")
-        written = 0
-        for day in pc.unique(days).to_pylist():
-            part = rows.filter(pc.equal(days, day))
-            part = part.sort_by([("mmsi", "ascending"), ("ts", "ascending"), ("line", "ascending")])
-            _write(part, self.root / table / f"day={day}" / f"part-{source}-{block:06d}.parquet")
-            written += part.num_rows
-        return written
+    def write_file(self, table: str, day: str, name: str, rows: pa.Table) -> None:
+        """Write one file of a day-partitioned table (see lake.writer for how rows get here)."""
+        _write(rows, self.root / table / f"day={day}" / name)
 
     def write_rejects(self, source: str, block: int, rows: pa.Table) -> None:
         if rows.num_rows:
+            rows = rows.sort_by([("line", "ascending")])
             _write(rows, self.root / "rejects" / f"source={source}" / f"part-{block:06d}.parquet")
 
     def table_glob(self, table: str) -> str | None:

@@ -1,0 +1,90 @@
+"""End-to-end ingest: the ≥1M-sentence corpus into a fresh lake, on both cores.
+
+    .venv/bin/python benchmarks/ingest.py [--sentences 1000000] [--big-gb 2]
+
+Times `darkfleet.lake.ingest.ingest` (hashing, decoding, sorting, Parquet writing) in a child
+process and reports sentences/s and the child's peak resident memory. With --big-gb N it also
+ingests an N-GB file (the corpus repeated) to show that memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(__file__))
+from corpus import CACHE, corpus  # noqa: E402
+
+# Sentences without a time of their own (most of the real captures) are stamped with an assumed
+# time, as `darkfleet ingest --assume-time` does, so that every sentence is decoded and written.
+CHILD = """
+import json, sys, time
+from datetime import UTC, datetime
+from pathlib import Path
+from darkfleet.ais.decode import DecodeOptions
+from darkfleet.lake.ingest import IngestOptions, ingest
+from darkfleet.lake.store import Lake
+options = IngestOptions(decode=DecodeOptions(assume_time=datetime(2023, 8, 15, tzinfo=UTC)))
+t0 = time.perf_counter()
+report = ingest(Lake.open(sys.argv[2]), [Path(sys.argv[1])], options)
+elapsed = time.perf_counter() - t0
+print(json.dumps({"elapsed_s": elapsed, "read": report.read, "accepted": report.total("accepted"),
+                  "rejected": report.total("rejected")}))
+"""
+
+
+def run(path: Path) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as tmp:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        out = subprocess.run([sys.executable, "-c", CHILD, str(path), str(Path(tmp) / "lake")],
+                             check=True, capture_output=True, text=True).stdout
+        peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        result = json.loads(out)
+        result["peak_rss_mib"] = max(peak_kib, before) / 1024
+        lake_bytes = sum(f.stat().st_size for f in (Path(tmp) / "lake").rglob("*") if f.is_file())
+        result["lake_mb"] = lake_bytes / 1e6
+    return result
+
+
+def big_file(path: Path, gigabytes: float) -> Path:
+    target = CACHE / f"big-{gigabytes:g}gb.nmea"
+    if not target.exists():
+        block = path.read_bytes()
+        with target.open("wb") as fh:
+            while fh.tell() < gigabytes * 1e9:
+                fh.write(block)
+    return target
+
+
+def report(name: str, path: Path, r: dict[str, object]) -> None:
+    read = int(r["read"])  # type: ignore[arg-type]
+    el = float(r["elapsed_s"])  # type: ignore[arg-type]
+    size = path.stat().st_size
+    print(f"{name}: {read:,} sentences, {size / 1e6:,.0f} MB in {el:.2f} s -> {read / el:,.0f} sentences/s, "
+          f"{size / el / 1e6:.0f} MB/s; peak RSS {r['peak_rss_mib']:.0f} MiB; lake {r['lake_mb']:.0f} MB")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sentences", type=int, default=1_000_000)
+    ap.add_argument("--big-gb", type=float, default=0.0)
+    args = ap.parse_args()
+    path, _ = corpus(args.sentences)
+    print(f"cores: {len(os.sched_getaffinity(0))}")
+    t = time.perf_counter()
+    report("corpus", path, run(path))
+    if args.big_gb:
+        big = big_file(path, args.big_gb)
+        report(f"{args.big_gb:g} GB file", big, run(big))
+    print(f"total {time.perf_counter() - t:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
