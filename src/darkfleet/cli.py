@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -53,7 +53,8 @@ def ingest(
     """Decode raw AIS (NMEA or CSV) into the lake, accounting for every line."""
     from darkfleet.ais import csvfmt
     from darkfleet.ais.decode import DecodeOptions
-    from darkfleet.lake.ingest import IngestOptions, expand_paths, ingest as run, summary_rows
+    from darkfleet.lake.ingest import IngestOptions, expand_paths, summary_rows
+    from darkfleet.lake.ingest import ingest as run
     from darkfleet.lake.store import Lake
 
     try:
@@ -88,7 +89,7 @@ def ingest(
     out.print(table)
 
 
-class Fmt(str, Enum):
+class Fmt(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"

@@ -129,7 +129,7 @@ def parse_times(col: pl.Expr, fmt: CsvFormat) -> pl.Expr:
     return naive.dt.replace_time_zone(fmt.tz, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
 
 
-def _num(col: str | None, dtype: pl.DataType) -> pl.Expr:
+def _num(col: str | None, dtype: pl.DataType | type[pl.DataType]) -> pl.Expr:
     if col is None:
         return pl.lit(None, dtype=dtype)
     return pl.col(col).str.strip_chars().cast(pl.Float64, strict=False).cast(dtype, strict=False)

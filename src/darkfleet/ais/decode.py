@@ -209,8 +209,7 @@ class Decoder:
         by_type = ok_rows[np.argsort(msg_type[ok_rows], kind="stable")]
         counts = np.bincount(msg_type[ok_rows], minlength=64)
         bounds = np.concatenate(([0], np.cumsum(counts)))
-        for t in np.flatnonzero(counts):
-            t = int(t)
+        for t in map(int, np.flatnonzero(counts)):
             rows = by_type[bounds[t] : bounds[t + 1]]
             width = messages.MAX_CHARS.get(t, messages.MAX_CHARS_OTHER)
             p, valid = bits.dearmour(m.buf, m.start[rows], m.end[rows], m.fill[rows], width)

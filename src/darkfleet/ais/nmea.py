@@ -116,7 +116,10 @@ def frame(buf: np.ndarray, line: np.ndarray, starts: np.ndarray, ends: np.ndarra
         ((b0 == ord("!")) | (b0 == ord("$"))) & (b3 == ord("V")) & (b4 == ord("D"))
         & ((b5 == ord("M")) | (b5 == ord("O"))) & (sent + 6 <= ends)
     )
-    is_gh = (b0 == ord("$")) & (buf[sent + 1] == ord("P")) & (buf[sent + 2] == ord("G")) & (b3 == ord("H")) & (b4 == ord("P"))
+    is_gh = (
+        (b0 == ord("$")) & (buf[sent + 1] == ord("P")) & (buf[sent + 2] == ord("G"))
+        & (b3 == ord("H")) & (b4 == ord("P"))
+    )
     kind[first == ord("#")] = COMMENT
     kind[is_gh] = GATEHOUSE
     kind[is_ais] = AIS

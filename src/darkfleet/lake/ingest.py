@@ -25,8 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 import darkfleet
-from darkfleet.ais import csvfmt
-from darkfleet.ais import nmea
+from darkfleet.ais import csvfmt, nmea
 from darkfleet.ais.decode import Batch, DecodeOptions, Decoder, frame_block
 from darkfleet.lake import schema
 from darkfleet.lake.store import Lake
@@ -218,12 +217,11 @@ def _ingest_file(lake: Lake, path: Path, options: IngestOptions, writer: ThreadP
         while len(pending) > 2:  # bound memory: at most two blocks waiting to be written
             pending.pop(0).result()
 
-    block = 0
     with _open(path) as fh:
         if fmt is None:
-            block = _ingest_nmea(fh, size, source, options, account, progress)
+            _ingest_nmea(fh, size, source, options, account, progress)
         else:
-            block = _ingest_csv(fh, fmt, source, options, account)
+            _ingest_csv(fh, fmt, source, options, account)
     for f in pending:
         f.result()
     writer.submit(partitions.close).result()
@@ -292,7 +290,7 @@ def _ingest_csv(fh: BinaryIO, fmt: csvfmt.CsvFormat, source: str, options: Inges
         data = data[len(BOM):]
     header_line = data.split(b"\n", 1)[0].rstrip(b"\r")
     names = pacsv.read_csv(io.BytesIO(header_line + b"\n")).column_names
-    stream = io.BufferedReader(_Prepend(data, fh))  # type: ignore[arg-type]
+    stream = io.BufferedReader(_Prepend(data, fh))  # type: ignore[type-var]
     reader = pacsv.open_csv(
         stream,
         read_options=pacsv.ReadOptions(block_size=options.block_bytes, use_threads=True),
