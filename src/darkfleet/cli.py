@@ -130,6 +130,18 @@ def query(
             console.print(f"({frame.height:,} rows, {limit} shown; --format csv for all)")
 
 
+def _register_subcommands() -> None:
+    from darkfleet.imagery.cli import sar_app
+    from darkfleet.sanctions.cli import sanctions_app, screen
+
+    app.add_typer(sanctions_app, name="sanctions")
+    app.command("screen")(screen)
+    app.add_typer(sar_app, name="sar")
+
+
+_register_subcommands()
+
+
 @app.command()
 def demo(
     data: Annotated[Path, typer.Option(help="The shared real-data folder.")] = Path("../shared/data"),

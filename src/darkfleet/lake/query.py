@@ -32,6 +32,14 @@ def connect(lake: Lake, extra_views: dict[str, str] | None = None) -> duckdb.Duc
             )
             con.register(f"_empty_{table}", arrow_schema.empty_table())
             con.execute(f"CREATE VIEW {table} AS SELECT * FROM _empty_{table}")
+    for name in ("detections", "sar_scenes", "events"):  # written by imagery and events
+        if name not in (extra_views or {}) and (lake.root / name).is_dir() and any((lake.root / name).rglob("*.parquet")):
+            pattern = _quote(str(lake.root / name / "**" / "*.parquet"))
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{pattern}', "
+                        "hive_partitioning=true, union_by_name=true)")
+    matches = lake.root / "sanctions" / "matches.parquet"
+    if matches.exists():
+        con.execute(f"CREATE VIEW matches AS SELECT * FROM read_parquet('{_quote(str(matches))}')")
     for name, sql in (extra_views or {}).items():
         con.execute(f"CREATE VIEW {name} AS {sql}")
     return con

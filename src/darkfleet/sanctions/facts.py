@@ -24,8 +24,18 @@ from darkfleet.sanctions.imo import format_imo, parse_vessel_imo
 from darkfleet.sanctions.normalize import normalize_name
 from darkfleet.sanctions.records import LoadedList, LoadReport
 
-COLUMNS = ("fact", "subject", "subject_imo", "object", "object_imo", "start_date", "end_date",
-           "source", "source_url", "note")  # fmt: skip
+COLUMNS = (
+    "fact",
+    "subject",
+    "subject_imo",
+    "object",
+    "object_imo",
+    "start_date",
+    "end_date",
+    "source",
+    "source_url",
+    "note",
+)
 FACTS = ("owner", "manager", "operator", "listed")
 
 
@@ -83,8 +93,7 @@ def read_facts(path: Path) -> LoadedList:
     entities = [*parties.values(), *links]
     for entity in entities:
         report.count(entity)
-    return LoadedList("analyst_facts", f"Analyst facts ({path.name})", entities, None, report,
-                      (str(path),))  # fmt: skip
+    return LoadedList("analyst_facts", f"Analyst facts ({path.name})", entities, None, report, (str(path),))
 
 
 def _check_row(row: dict[str, str], fact: str, where: str) -> list[str]:
@@ -94,8 +103,9 @@ def _check_row(row: dict[str, str], fact: str, where: str) -> list[str]:
     if not row.get("subject") and not row.get("subject_imo"):
         problems.append(f"{where}: subject: a fact needs a subject name or subject_imo")
     if row.get("subject_imo") and parse_vessel_imo(row["subject_imo"]) is None:
-        problems.append(f"{where}: subject_imo: {row['subject_imo']!r} is not a 7-digit IMO "
-                        "number with a valid check digit")  # fmt: skip
+        problems.append(
+            f"{where}: subject_imo: {row['subject_imo']!r} is not a 7-digit IMO number with a valid check digit"
+        )
     if not row.get("object"):
         problems.append(f"{where}: object: required (the owner, manager, or the list's name)")
     if not row.get("source"):
@@ -107,8 +117,9 @@ def _check_row(row: dict[str, str], fact: str, where: str) -> list[str]:
     return problems
 
 
-def _fact_entity(fact: str, row: dict[str, str], subject: EntityProxy,
-                 parties: dict[str, EntityProxy], line: int) -> EntityProxy:  # fmt: skip
+def _fact_entity(
+    fact: str, row: dict[str, str], subject: EntityProxy, parties: dict[str, EntityProxy], line: int
+) -> EntityProxy:
     if fact == "listed":
         link = model.make_entity("Sanction")
         link.add("entity", subject.id)

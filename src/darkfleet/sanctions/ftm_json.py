@@ -45,9 +45,7 @@ def parse_ftm_line(text: str, where: str, report: LoadReport) -> EntityProxy | N
                 report.malformed_imos.append((str(entity.id), str(raw)))
                 continue
             if entity.schema.is_a("Vessel") and not vessel_check_digit_ok(digits):
-                report.failed_check_digits.append(
-                    ImoCheck(str(entity.id), entity.caption, digits, "vessel")
-                )
+                report.failed_check_digits.append(ImoCheck(str(entity.id), entity.caption, digits, "vessel"))
             entity.add("imoNumber", format_imo(digits), cleaned=True)
     return entity
 

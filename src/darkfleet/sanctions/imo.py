@@ -86,3 +86,21 @@ def parse_mmsi(value: str | int | None) -> str | None:
 def format_imo(digits: str) -> str:
     """The FtM ``imoNumber`` form of seven digits: ``IMO9179842``."""
     return f"IMO{digits}"
+
+
+def flag_of_mmsi(mmsi: str | None) -> str | None:
+    """The flag (ISO 3166 alpha-2, lower case) of a ship station's MMSI, from its MID.
+
+    A ship station's MMSI is ``MIDXXXXXX`` with the Maritime Identification Digits first
+    (ITU-R M.585); other station kinds (coast stations, SAR aircraft, AIS-SART, craft associated
+    with a parent ship) carry no flag here. The MID table is pyais's (``COUNTRY_MAPPING``); without
+    pyais installed no flag is derived.
+    """
+    if mmsi is None or len(mmsi) != 9 or mmsi[0] not in "234567":
+        return None
+    try:
+        from pyais.constants import COUNTRY_MAPPING
+    except ImportError:  # pragma: no cover - pyais is a dependency of darkfleet.ais
+        return None
+    found = COUNTRY_MAPPING.get(int(mmsi[:3]))
+    return found[0].lower() if found else None

@@ -24,12 +24,45 @@ from normality import ascii_text
 # BGN/PCGN 1947 for Russian, plus the Ukrainian and Belarusian letters, simplified to ASCII
 # (no diacritics, no apostrophes for the hard and soft signs).
 CYRILLIC_BGN: dict[str, str] = {
-    "А": "A", "Б": "B", "В": "V", "Г": "G", "Д": "D", "Е": "E", "Ё": "E", "Ж": "ZH",
-    "З": "Z", "И": "I", "Й": "Y", "К": "K", "Л": "L", "М": "M", "Н": "N", "О": "O",
-    "П": "P", "Р": "R", "С": "S", "Т": "T", "У": "U", "Ф": "F", "Х": "KH", "Ц": "TS",
-    "Ч": "CH", "Ш": "SH", "Щ": "SHCH", "Ъ": "", "Ы": "Y", "Ь": "", "Э": "E", "Ю": "YU",
-    "Я": "YA", "І": "I", "Ї": "YI", "Є": "YE", "Ґ": "G", "Ў": "W",
-}  # fmt: skip
+    "А": "A",
+    "Б": "B",
+    "В": "V",
+    "Г": "G",
+    "Д": "D",
+    "Е": "E",
+    "Ё": "E",
+    "Ж": "ZH",
+    "З": "Z",
+    "И": "I",
+    "Й": "Y",
+    "К": "K",
+    "Л": "L",
+    "М": "M",
+    "Н": "N",
+    "О": "O",
+    "П": "P",
+    "Р": "R",
+    "С": "S",
+    "Т": "T",
+    "У": "U",
+    "Ф": "F",
+    "Х": "KH",
+    "Ц": "TS",
+    "Ч": "CH",
+    "Ш": "SH",
+    "Щ": "SHCH",
+    "Ъ": "",
+    "Ы": "Y",
+    "Ь": "",
+    "Э": "E",
+    "Ю": "YU",
+    "Я": "YA",
+    "І": "I",
+    "Ї": "YI",
+    "Є": "YE",
+    "Ґ": "G",
+    "Ў": "W",
+}
 
 # Prefixes that say what kind of ship it is, not which: M/V ANGARA is ANGARA.
 VESSEL_PREFIXES: frozenset[str] = frozenset(
@@ -39,29 +72,85 @@ VESSEL_PREFIXES: frozenset[str] = frozenset(
 _SLASH_PREFIX = re.compile(r"^\s*([A-Z])[./]\s*([A-Z])\.?\s+")
 
 _NUMBER_WORDS: dict[str, str] = {
-    "ZERO": "0", "ONE": "1", "TWO": "2", "THREE": "3", "FOUR": "4", "FIVE": "5", "SIX": "6",
-    "SEVEN": "7", "EIGHT": "8", "NINE": "9", "TEN": "10", "ELEVEN": "11", "TWELVE": "12",
-    "THIRTEEN": "13", "FOURTEEN": "14", "FIFTEEN": "15", "SIXTEEN": "16",
-    "SEVENTEEN": "17", "EIGHTEEN": "18", "NINETEEN": "19", "TWENTY": "20",
-}  # fmt: skip
+    "ZERO": "0",
+    "ONE": "1",
+    "TWO": "2",
+    "THREE": "3",
+    "FOUR": "4",
+    "FIVE": "5",
+    "SIX": "6",
+    "SEVEN": "7",
+    "EIGHT": "8",
+    "NINE": "9",
+    "TEN": "10",
+    "ELEVEN": "11",
+    "TWELVE": "12",
+    "THIRTEEN": "13",
+    "FOURTEEN": "14",
+    "FIFTEEN": "15",
+    "SIXTEEN": "16",
+    "SEVENTEEN": "17",
+    "EIGHTEEN": "18",
+    "NINETEEN": "19",
+    "TWENTY": "20",
+}
 # Roman numerals II..XX as whole tokens. A lone "I" or "V" is a numeral only after the first
 # token ("ANA I" is ANA 1, but "I LOVE" keeps its I).
 _ROMAN: dict[str, str] = {
-    "I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6", "VII": "7", "VIII": "8",
-    "IX": "9", "X": "10", "XI": "11", "XII": "12", "XIII": "13", "XIV": "14", "XV": "15",
-    "XVI": "16", "XVII": "17", "XVIII": "18", "XIX": "19", "XX": "20",
-}  # fmt: skip
+    "I": "1",
+    "II": "2",
+    "III": "3",
+    "IV": "4",
+    "V": "5",
+    "VI": "6",
+    "VII": "7",
+    "VIII": "8",
+    "IX": "9",
+    "X": "10",
+    "XI": "11",
+    "XII": "12",
+    "XIII": "13",
+    "XIV": "14",
+    "XV": "15",
+    "XVI": "16",
+    "XVII": "17",
+    "XVIII": "18",
+    "XIX": "19",
+    "XX": "20",
+}
 _NON_ALNUM = re.compile(r"[^A-Z0-9]+")
 _DIGIT_SPLIT = re.compile(r"(?<=[A-Z])(?=\d)|(?<=\d)(?=[A-Z])")
 
 
+_SKELETON_FOLD = str.maketrans({"C": "K", "Q": "K", "Y": "I", "J": "I", "W": "V", "Z": "S"})
+_VOWELS = re.compile(r"[AEIOUH]")
+_REPEATS = re.compile(r"(.)\1+")
+
+
+def skeleton(key: str) -> str:
+    """The consonant skeleton of a key, folding letters that romanisations swap.
+
+    Different romanisations of one Cyrillic name (YAKUBOVICH, IAKUBOVICH; ARCTICA, ARKTIKA)
+    differ by two or more edits but share a skeleton: C/Q/K, Y/J/I, W/V and Z/S folded, vowels
+    and H dropped, repeats collapsed. Used for blocking only, never for scoring.
+
+    >>> skeleton("YAKUBOVICH") == skeleton("IAKUBOVICH") == "KBVK"
+    True
+    """
+    return _REPEATS.sub(r"\1", _VOWELS.sub("", key.translate(_SKELETON_FOLD)))
+
+
 @dataclass(frozen=True, slots=True)
 class NormName:
-    """A name reduced for matching: its tokens and two keys derived from them."""
+    """A name reduced for matching: its tokens and the keys derived from them."""
 
     tokens: tuple[str, ...]
     key: str
     sorted_key: str
+
+    @property
+    def skeleton(self) -> str:
+        return skeleton(self.key)
 
     @property
     def numbers(self) -> tuple[str, ...]:

@@ -76,9 +76,7 @@ def read_csv_rows(path: Path) -> list[tuple[int, list[str]]]:
         return rows
 
 
-def parse_sdn_rows(
-    rows: Iterable[tuple[int, list[str]]], path: str, report: LoadReport
-) -> list[SdnRow]:
+def parse_sdn_rows(rows: Iterable[tuple[int, list[str]]], path: str, report: LoadReport) -> list[SdnRow]:
     """Typed rows; a row without 12 fields is recorded in ``report.skipped`` with its line."""
     out: list[SdnRow] = []
     for line, row in rows:
@@ -92,9 +90,22 @@ def parse_sdn_rows(
             continue
         programs = tuple(p.strip(" []") for p in (c[3] or "").split("] [") if p.strip(" []"))
         out.append(
-            SdnRow(line, c[0], c[1], c[2], programs, c[4], c[5], c[6], c[7], c[8], c[9], c[10],
-                   row[11].strip())
-        )  # fmt: skip
+            SdnRow(
+                line,
+                c[0],
+                c[1],
+                c[2],
+                programs,
+                c[4],
+                c[5],
+                c[6],
+                c[7],
+                c[8],
+                c[9],
+                c[10],
+                row[11].strip(),
+            )
+        )
     return out
 
 
@@ -144,6 +155,7 @@ def sdn_entities(
         parsed.append((row, entity, remarks))
 
     stubs: dict[str, EntityProxy] = {}
+    links: dict[str, EntityProxy] = {}
     for row, entity, remarks in parsed:
         targets = [("Linked To", n) for n in remarks.linked_to]
         if row.vessel_owner:
@@ -164,13 +176,18 @@ def sdn_entities(
                     stubs[stub_id] = stub
                 found = [stubs[stub_id]]
             for target in found:
+                link_id = f"{prefix}-link-{row.ent_num}-{target.id}"
+                if link_id in links:  # the same name twice in one Remarks field
+                    links[link_id].add("role", role)
+                    continue
                 link = model.make_entity("UnknownLink")
-                link.id = f"{prefix}-link-{row.ent_num}-{target.id}"
+                link.id = link_id
                 link.add("subject", entity.id)
                 link.add("object", target.id)
                 link.add("role", role)
                 link.add("publisher", AUTHORITY)
-                entities.append(link)
+                links[link_id] = link
+    entities.extend(links.values())
     entities.extend(stubs.values())
     for entity in entities:
         report.count(entity)
@@ -270,15 +287,10 @@ def load_ofac(path: Path) -> LoadedList:
     report = LoadReport()
     raw = read_csv_rows(path)
     comments_name = "cons_comments.csv" if consolidated else "sdn_comments.csv"
-    comments = {
-        k: "".join(v[0] or "" for v in vs)
-        for k, vs in _side_table(path.with_name(comments_name), 2).items()
-    }
+    comments = {k: "".join(v[0] or "" for v in vs) for k, vs in _side_table(path.with_name(comments_name), 2).items()}
     # sdn_comments.csv holds the tail of a Remarks field cut off in sdn.csv: append verbatim.
     merged = [
-        (line, [*row[:11], row[11] + comments.get(row[0].strip(), "")])
-        if len(row) == 12
-        else (line, row)
+        (line, [*row[:11], row[11] + comments.get(row[0].strip(), "")]) if len(row) == 12 else (line, row)
         for line, row in raw
     ]
     rows = parse_sdn_rows(merged, str(path), report)
@@ -290,9 +302,7 @@ def load_ofac(path: Path) -> LoadedList:
         k: [(", ".join(p for p in v[1:4] if p), v[3]) for v in vs if any(v[1:4])]
         for k, vs in _side_table(path.with_name(f"{stem}add.csv"), 5).items()
     }
-    entities = sdn_entities(
-        rows, prefix=prefix, report=report, aliases=aliases, addresses=addresses
-    )
+    entities = sdn_entities(rows, prefix=prefix, report=report, aliases=aliases, addresses=addresses)
     siblings = [
         p
         for p in (

@@ -48,9 +48,7 @@ class Remarks:
 
 
 _QUOTED_NAME = re.compile(r"^(?:alt\.\s+)?([afn])\.k\.a\.,?\s+'(.+)'$", re.IGNORECASE)
-_IMO_CLAUSE = re.compile(
-    r"^(?:alt\.\s+)?(?:Vessel Registration Identification|Identification Number)\s+IMO\s+(.+)$"
-)
+_IMO_CLAUSE = re.compile(r"^(?:alt\.\s+)?(?:Vessel Registration Identification|Identification Number)\s+IMO\s+(.+)$")
 # (regex, Remarks attribute). The first group is the value; the clause's "alt." is ignored.
 _SIMPLE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), attr)
@@ -58,11 +56,17 @@ _SIMPLE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^MMSI\s+(\d+)$", "mmsis"),
         (r"^Linked To:\s*(.+)$", "linked_to"),
         (r"^Tax ID No\.\s*(.+)$", "tax_ids"),
-        (r"^(?:Registration Number|Registration ID|Business Registration Number|"
-         r"Company Number|Commercial Registry Number|Business Number|UK Company Number|"
-         r"Vessel Registration Identification)\s+(.+)$", "registration_numbers"),
-        (r"^(?:National ID No\.|Identification Number|Cedula No\.|C\.U\.R\.P\.|"
-         r"R\.F\.C\.|D\.N\.I\.|Personal ID Card)\s+(.+)$", "id_numbers"),
+        (
+            r"^(?:Registration Number|Registration ID|Business Registration Number|"
+            r"Company Number|Commercial Registry Number|Business Number|UK Company Number|"
+            r"Vessel Registration Identification)\s+(.+)$",
+            "registration_numbers",
+        ),
+        (
+            r"^(?:National ID No\.|Identification Number|Cedula No\.|C\.U\.R\.P\.|"
+            r"R\.F\.C\.|D\.N\.I\.|Personal ID Card)\s+(.+)$",
+            "id_numbers",
+        ),
         (r"^(?:Diplomatic )?Passport\s+(.+)$", "passports"),
         (r"^Former Vessel Flag\s+(.+)$", "past_flags"),
         (r"^Other Vessel Flag\s+(.+)$", "other_flags"),
@@ -78,7 +82,7 @@ _SIMPLE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(?:Phone Number|Telephone)\s+(.+)$", "phones"),
         (r"^SWIFT/BIC\s+(.+)$", "swift_bics"),
     )
-)  # fmt: skip
+)
 _DOB = re.compile(r"^DOB\s+(.+)$")
 _ESTABLISHED = re.compile(r"^Organization Established Date\s+(.+)$")
 _DATE_FORMATS = ("%d %b %Y", "%b %Y", "%Y")

@@ -26,30 +26,34 @@ from darkfleet.sanctions.records import LoadedList
 
 TARGET_TOPICS = frozenset({"sanction", "sanction.linked", "poi", "debarment"})
 
-VERSIONS = pa.schema([
-    pa.field("version_id", pa.string(), nullable=False),
-    pa.field("list_name", pa.string(), nullable=False),
-    pa.field("title", pa.string(), nullable=False),
-    pa.field("list_date", pa.date32(), nullable=False),
-    pa.field("sha256", pa.string(), nullable=False),
-    pa.field("source_paths", pa.list_(pa.string()), nullable=False),
-    pa.field("loaded_at", pa.timestamp("us", tz="UTC"), nullable=False),
-    pa.field("entities", pa.int64(), nullable=False),
-    pa.field("path", pa.string(), nullable=False),
-    pa.field("report_json", pa.string(), nullable=False),
-])  # fmt: skip
+VERSIONS = pa.schema(
+    [
+        pa.field("version_id", pa.string(), nullable=False),
+        pa.field("list_name", pa.string(), nullable=False),
+        pa.field("title", pa.string(), nullable=False),
+        pa.field("list_date", pa.date32(), nullable=False),
+        pa.field("sha256", pa.string(), nullable=False),
+        pa.field("source_paths", pa.list_(pa.string()), nullable=False),
+        pa.field("loaded_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("entities", pa.int64(), nullable=False),
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("report_json", pa.string(), nullable=False),
+    ]
+)
 
-ENTITIES = pa.schema([
-    pa.field("entity_id", pa.string(), nullable=False),
-    pa.field("schema", pa.string(), nullable=False),
-    pa.field("caption", pa.string(), nullable=False),
-    pa.field("target", pa.bool_(), nullable=False),
-    pa.field("imo", pa.list_(pa.string()), nullable=False),
-    pa.field("mmsi", pa.list_(pa.string()), nullable=False),
-    pa.field("names", pa.list_(pa.string()), nullable=False),
-    pa.field("checksum", pa.string(), nullable=False),
-    pa.field("entity", pa.string(), nullable=False),
-])  # fmt: skip
+ENTITIES = pa.schema(
+    [
+        pa.field("entity_id", pa.string(), nullable=False),
+        pa.field("schema", pa.string(), nullable=False),
+        pa.field("caption", pa.string(), nullable=False),
+        pa.field("target", pa.bool_(), nullable=False),
+        pa.field("imo", pa.list_(pa.string()), nullable=False),
+        pa.field("mmsi", pa.list_(pa.string()), nullable=False),
+        pa.field("names", pa.list_(pa.string()), nullable=False),
+        pa.field("checksum", pa.string(), nullable=False),
+        pa.field("entity", pa.string(), nullable=False),
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +103,7 @@ def entity_table(entities: Iterable[EntityProxy]) -> pa.Table:
         cols["imo"].append(imos)
         cols["mmsi"].append(mmsis)
         cols["names"].append(names)
-        cols["checksum"].append(e.checksum())
+        cols["checksum"].append(e.checksum)
         cols["entity"].append(json.dumps(e.to_dict(), sort_keys=True, ensure_ascii=False))
     return pa.table(cols, schema=ENTITIES)
 
@@ -110,8 +114,9 @@ def read_versions(lake: Path) -> list[ListVersion]:
     if not path.exists():
         return []
     rows = pq.read_table(path).to_pylist()
-    out = [ListVersion(r["version_id"], r["list_name"], r["title"], r["list_date"], r["sha256"],
-                       r["path"]) for r in rows]  # fmt: skip
+    out = [
+        ListVersion(r["version_id"], r["list_name"], r["title"], r["list_date"], r["sha256"], r["path"]) for r in rows
+    ]
     return sorted(out, key=lambda v: (v.list_name, v.list_date, v.version_id))
 
 
@@ -133,20 +138,24 @@ def save_version(
     tmp.replace(base / rel)
     report = asdict(loaded.report)
     row = {
-        "version_id": version_id, "list_name": loaded.list_name, "title": loaded.title,
-        "list_date": list_date, "sha256": sha256, "source_paths": list(loaded.source_paths),
-        "loaded_at": loaded_at, "entities": len(loaded.entities), "path": str(rel),
+        "version_id": version_id,
+        "list_name": loaded.list_name,
+        "title": loaded.title,
+        "list_date": list_date,
+        "sha256": sha256,
+        "source_paths": list(loaded.source_paths),
+        "loaded_at": loaded_at,
+        "entities": len(loaded.entities),
+        "path": str(rel),
         "report_json": json.dumps(report, sort_keys=True, default=str),
-    }  # fmt: skip
+    }
     versions_path = base / "versions.parquet"
     rows = pq.read_table(versions_path).to_pylist() if versions_path.exists() else []
     rows.append(row)
     tmp = versions_path.with_suffix(".tmp")
     pq.write_table(pa.Table.from_pylist(rows, schema=VERSIONS), tmp)
     tmp.replace(versions_path)
-    return ListVersion(
-        version_id, loaded.list_name, loaded.title, list_date, sha256, str(rel)
-    ), True
+    return ListVersion(version_id, loaded.list_name, loaded.title, list_date, sha256, str(rel)), True
 
 
 def resolve_version(lake: Path, ref: str) -> ListVersion:

@@ -51,10 +51,8 @@ def _record(el: ET.Element, is_person: bool, report: LoadReport) -> list[EntityP
     names = [_text(el, t) for t in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")]
     name = " ".join(n for n in names if n)
     comment = _text(el, "COMMENTS1") or ""
-    if is_person:
-        schema = "Person"
-    else:
-        schema = "Company" if _LEGAL_FORM.search(name.upper()) else "Organization"
+    company = "Company" if _LEGAL_FORM.search(name.upper()) else "Organization"
+    schema = "Person" if is_person else company
     entity = model.make_entity(schema)
     entity.id = f"un-sc-{dataid}"
     entity.add("name", name)
@@ -66,18 +64,12 @@ def _record(el: ET.Element, is_person: bool, report: LoadReport) -> list[EntityP
         alias_name = _text(alias, "ALIAS_NAME")
         quality = (_text(alias, "QUALITY") or "").lower()
         if alias_name:
-            prop = (
-                "previousName"
-                if quality.startswith("f.k.a")
-                else ("weakAlias" if quality == "low" else "alias")
-            )
+            prop = "previousName" if quality.startswith("f.k.a") else ("weakAlias" if quality == "low" else "alias")
             entity.add(prop, alias_name)
     entity.add("alias", _text(el, "NAME_ORIGINAL_SCRIPT") or "")
     addr_tag = "INDIVIDUAL_ADDRESS" if is_person else "ENTITY_ADDRESS"
     for addr in el.findall(addr_tag):
-        parts = [
-            _text(addr, t) for t in ("STREET", "CITY", "STATE_PROVINCE", "ZIP_CODE", "COUNTRY")
-        ]
+        parts = [_text(addr, t) for t in ("STREET", "CITY", "STATE_PROVINCE", "ZIP_CODE", "COUNTRY")]
         if any(parts):
             entity.add("address", ", ".join(p for p in parts if p))
         entity.add("country", _text(addr, "COUNTRY") or "", quiet=True)
@@ -128,5 +120,11 @@ def load_un(path: Path) -> LoadedList:
         report.count(entity)
     generated = root.get("dateGenerated")
     list_date = date.fromisoformat(generated[:10]) if generated else None
-    return LoadedList("un_sc_sanctions", "UN Security Council Consolidated List", entities,
-                      list_date, report, (str(path),))  # fmt: skip
+    return LoadedList(
+        "un_sc_sanctions",
+        "UN Security Council Consolidated List",
+        entities,
+        list_date,
+        report,
+        (str(path),),
+    )

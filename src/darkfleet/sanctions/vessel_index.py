@@ -8,6 +8,8 @@ that share one of its keys:
 * ``k:<key>`` — the compact name key and every key with one character deleted (the symmetric
   deletion neighbourhood of SymSpell): two keys within one edit always share one of these;
 * ``s:<sorted key>`` — the tokens sorted, for reordered names;
+* ``p:<skeleton>`` — the consonant skeleton (see :func:`normalize.skeleton`), for other
+  romanisations of one Cyrillic name;
 * ``t:<token>`` — each token of three or more characters that few listed names share
   (document frequency at most ``max_token_df``), for names with extra or missing words.
 """
@@ -18,6 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, cast
 
 import polars as pl
 from followthemoney import EntityProxy
@@ -55,16 +58,17 @@ class VesselIndex:
 
 def deletion_keys(expr: pl.Expr, max_len: int) -> pl.Expr:
     """The list of ``expr`` with each single character deleted (vectorised; no Python loop)."""
+    if max_len == 0:
+        return pl.lit([], dtype=pl.List(pl.String))
     n = expr.str.len_chars()
     variants = [
-        pl.when(n > i).then(expr.str.slice(0, i) + expr.str.slice(i + 1)).otherwise(None)
-        for i in range(max_len)
+        pl.when(n > i).then(expr.str.slice(0, i) + expr.str.slice(i + 1)).otherwise(None) for i in range(max_len)
     ]
     return pl.concat_list(variants).list.drop_nulls()
 
 
 def name_key_rows(names: pl.DataFrame, id_col: str, rare_tokens: set[str] | None) -> pl.DataFrame:
-    """Blocking keys of names: columns ``key`` and ``id_col``. ``names`` needs key, skey, tokens."""
+    """Blocking keys (column ``key``) of names with columns key, skey, skel and tokens."""
     max_len = int(names.select(pl.col("key").str.len_chars().max()).item() or 0)
     long_enough = pl.col("key").str.len_chars() >= MIN_DELETION_KEY_LEN
     parts = [
@@ -74,6 +78,7 @@ def name_key_rows(names: pl.DataFrame, id_col: str, rare_tokens: set[str] | None
         .explode("key")
         .with_columns(key=pl.lit("k:") + pl.col("key")),
         names.select(id_col, key=pl.lit("s:") + pl.col("skey")),
+        names.filter(pl.col("skel").str.len_chars() >= 3).select(id_col, key=pl.lit("p:") + pl.col("skel")),
     ]
     tokens = names.select(id_col, "tokens").explode("tokens").drop_nulls("tokens")
     tokens = tokens.filter(pl.col("tokens").str.len_chars() >= 3)
@@ -96,46 +101,76 @@ def build_vessel_index(listed: Sequence[ListedEntity], max_token_df: int = 25) -
     name_rows: list[dict[str, object]] = []
     for e_row, item in enumerate(latest.values()):
         e = item.entity
-        rows.append({
-            "e_row": e_row, "entity_id": e.id, "caption": e.caption, "list_name": item.list_name,
-            "version_id": item.version_id, "list_date": item.list_date,
-            "e_imos": sorted({d for v in e.get("imoNumber") if (d := imo_digits(v))}),
-            "e_mmsis": sorted({m for v in e.get("mmsi") if (m := parse_mmsi(v))}),
-            "e_callsigns": sorted({c.replace(" ", "").upper() for c in e.get("callSign")}),
-            "e_flags": sorted(set(e.get("flag")) | set(e.get("pastFlags"))),
-            "e_types": sorted({c for t in e.get("type") for c in categories_of_text(t)}),
-        })  # fmt: skip
+        rows.append(
+            {
+                "e_row": e_row,
+                "entity_id": e.id,
+                "caption": e.caption,
+                "list_name": item.list_name,
+                "version_id": item.version_id,
+                "list_date": item.list_date,
+                "e_imos": sorted({d for v in e.get("imoNumber") if (d := imo_digits(v))}),
+                "e_mmsis": sorted({m for v in e.get("mmsi") if (m := parse_mmsi(v))}),
+                "e_callsigns": sorted({c.replace(" ", "").upper() for c in e.get("callSign")}),
+                "e_flags": sorted(set(e.get("flag")) | set(e.get("pastFlags"))),
+                "e_types": sorted({c for t in e.get("type") for c in categories_of_text(t)}),
+            }
+        )
         for name in sorted(set(e.get("name")) | set(e.get("alias")) | set(e.get("previousName"))):
             norm = normalize_name(name)
             if norm.key:
-                name_rows.append({
-                    "e_row": e_row, "e_name": name, "key": norm.key, "skey": norm.sorted_key,
-                    "tokens": list(norm.tokens), "e_numbers": " ".join(norm.numbers),
-                })  # fmt: skip
+                name_rows.append(
+                    {
+                        "e_row": e_row,
+                        "e_name": name,
+                        "key": norm.key,
+                        "skey": norm.sorted_key,
+                        "skel": norm.skeleton,
+                        "tokens": list(norm.tokens),
+                        "e_numbers": " ".join(norm.numbers),
+                    }
+                )
     vessels = pl.DataFrame(rows, schema=_VESSEL_SCHEMA)
     names = pl.DataFrame(name_rows, schema=_NAME_SCHEMA)
-    df = Counter(t for row in name_rows for t in set(row["tokens"]))  # type: ignore[arg-type]
+    df = Counter(t for row in name_rows for t in set(cast("list[str]", row["tokens"])))
     rare = {t for t, n in df.items() if n <= max_token_df}
-    keys = name_key_rows(names, "e_row", rare) if names.height else pl.DataFrame(
-        schema={"e_row": pl.UInt32, "key": pl.String})  # fmt: skip
-    id_keys = pl.concat([
-        vessels.select("e_row", key=pl.col("e_imos")).explode("key")
-        .with_columns(key=pl.lit("i:") + pl.col("key")),
-        vessels.select("e_row", key=pl.col("e_mmsis")).explode("key")
-        .with_columns(key=pl.lit("m:") + pl.col("key")),
-    ]).drop_nulls("key")  # fmt: skip
+    keys = (
+        name_key_rows(names, "e_row", rare)
+        if names.height
+        else pl.DataFrame(schema={"e_row": pl.UInt32, "key": pl.String})
+    )
+    id_keys = pl.concat(
+        [
+            vessels.select("e_row", key=pl.col("e_imos")).explode("key").with_columns(key=pl.lit("i:") + pl.col("key")),
+            vessels.select("e_row", key=pl.col("e_mmsis"))
+            .explode("key")
+            .with_columns(key=pl.lit("m:") + pl.col("key")),
+        ]
+    ).drop_nulls("key")
     keys = pl.concat([keys.select("e_row", "key"), id_keys.select("e_row", "key")]).unique()
-    names = names.rename({"key": "e_key", "skey": "e_skey"}).drop("tokens")
+    names = names.rename({"key": "e_key", "skey": "e_skey"}).drop("tokens", "skel")
     return VesselIndex(vessels, names, keys.sort("key"), max_token_df)
 
 
-_VESSEL_SCHEMA = {
-    "e_row": pl.UInt32, "entity_id": pl.String, "caption": pl.String, "list_name": pl.String,
-    "version_id": pl.String, "list_date": pl.Date, "e_imos": pl.List(pl.String),
-    "e_mmsis": pl.List(pl.String), "e_callsigns": pl.List(pl.String),
-    "e_flags": pl.List(pl.String), "e_types": pl.List(pl.String),
-}  # fmt: skip
-_NAME_SCHEMA = {
-    "e_row": pl.UInt32, "e_name": pl.String, "key": pl.String, "skey": pl.String,
-    "tokens": pl.List(pl.String), "e_numbers": pl.String,
-}  # fmt: skip
+_VESSEL_SCHEMA: dict[str, Any] = {
+    "e_row": pl.UInt32,
+    "entity_id": pl.String,
+    "caption": pl.String,
+    "list_name": pl.String,
+    "version_id": pl.String,
+    "list_date": pl.Date,
+    "e_imos": pl.List(pl.String),
+    "e_mmsis": pl.List(pl.String),
+    "e_callsigns": pl.List(pl.String),
+    "e_flags": pl.List(pl.String),
+    "e_types": pl.List(pl.String),
+}
+_NAME_SCHEMA: dict[str, Any] = {
+    "e_row": pl.UInt32,
+    "e_name": pl.String,
+    "key": pl.String,
+    "skey": pl.String,
+    "skel": pl.String,
+    "tokens": pl.List(pl.String),
+    "e_numbers": pl.String,
+}

@@ -39,8 +39,9 @@ def read_watchlist(path: Path) -> LoadedList:
         header = [h.strip().lower() for h in reader.fieldnames or []]
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
-            raise WatchlistError(f"{path}:1: missing column(s) {', '.join(missing)}; "
-                                 f"expected {', '.join(REQUIRED_COLUMNS)}")  # fmt: skip
+            raise WatchlistError(
+                f"{path}:1: missing column(s) {', '.join(missing)}; expected {', '.join(REQUIRED_COLUMNS)}"
+            )
         for raw in reader:
             line = reader.line_num
             report.rows_read += 1
@@ -49,8 +50,7 @@ def read_watchlist(path: Path) -> LoadedList:
             imo = parse_vessel_imo(imo_raw) if imo_raw else None
             mmsi = parse_mmsi(mmsi_raw) if mmsi_raw else None
             if imo_raw and imo is None:
-                errors.append(f"{path}:{line}: imo: {imo_raw!r} is not a 7-digit IMO number "
-                              "with a valid check digit")  # fmt: skip
+                errors.append(f"{path}:{line}: imo: {imo_raw!r} is not a 7-digit IMO number with a valid check digit")
             if mmsi_raw and mmsi is None:
                 errors.append(f"{path}:{line}: mmsi: {mmsi_raw!r} is not a 9-digit MMSI")
             if not name and imo is None and mmsi is None:
@@ -75,5 +75,4 @@ def read_watchlist(path: Path) -> LoadedList:
         report.vessels += 1
         report.vessels_with_imo += vessel.has("imoNumber")
         report.vessels_with_mmsi += vessel.has("mmsi")
-    return LoadedList("watchlist", f"Watchlist ({path.name})", list(entities.values()), None,
-                      report, (str(path),))  # fmt: skip
+    return LoadedList("watchlist", f"Watchlist ({path.name})", list(entities.values()), None, report, (str(path),))

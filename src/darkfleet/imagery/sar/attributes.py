@@ -46,6 +46,9 @@ DETECTION_COLUMNS = [
     "n_pixels",
     "area_m2",
     "score",
+    "row_bearing_deg",
+    "col_bearing_deg",
+    "incidence_deg",
 ]
 
 
@@ -78,9 +81,7 @@ class AttributeParams:
             raise ValueError("extent_reference_quantile must be in [0, 1]")
 
 
-def _smoothed(
-    x: NDArray[np.float32], window_m: float, row_m: float, col_m: float
-) -> NDArray[np.float32]:
+def _smoothed(x: NDArray[np.float32], window_m: float, row_m: float, col_m: float) -> NDArray[np.float32]:
     """Boxcar multilook to about ``window_m`` on the ground (none along axes whose pixels are
     already that large), so single-look speckle does not fragment the measured hull."""
     size = (max(1, int(window_m / row_m)), max(1, int(window_m / col_m)))
@@ -195,7 +196,8 @@ def measure_clusters(
         return pl.DataFrame(schema=schema)
     a = np.array(records, dtype=np.float64)
     cy, cx, angle = a[:, 0], a[:, 1], a[:, 4]
-    lon = lat = heading = np.full(len(a), np.nan)
+    nan = np.full(len(a), np.nan)
+    lon, lat, heading, rb, cb = nan, nan, nan, nan, nan
     if image.geocoder is not None:
         lon, lat = image.geocoder.lonlat(cy, cx)
         rb, cb = axis_bearings_deg(image.geocoder, cy, cx)
@@ -218,7 +220,12 @@ def measure_clusters(
             "n_pixels": a[:, 9].astype(np.int64),
             "area_m2": a[:, 10],
             "score": a[:, 11],
+            # ground bearings of the image axes (+row: along track, +col: away from the radar)
+            "row_bearing_deg": rb,
+            "col_bearing_deg": cb,
+            "incidence_deg": np.full(len(a), np.nan if image.incidence_deg is None else image.incidence_deg),
         },
         schema=schema,
     )
-    return df.with_columns(pl.col("lon", "lat", "heading_deg").fill_nan(None))
+    nullable = ["lon", "lat", "heading_deg", "row_bearing_deg", "col_bearing_deg", "incidence_deg"]
+    return df.with_columns(pl.col(nullable).fill_nan(None))

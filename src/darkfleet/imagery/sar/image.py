@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,9 @@ class SarImage:
     col_spacing_m: float
     source: str = ""
     band: str = ""
+    # Radar incidence angle at the image (a chip's, or a scene's mid-swath value): it scales the
+    # azimuth displacement of moving targets that matching to AIS corrects for. None: unknown.
+    incidence_deg: float | None = None
     geocoder: Geocoder | None = field(default=None, compare=False, repr=False)
     item: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
@@ -48,12 +51,4 @@ def masked(image: SarImage, invalid: NDArray[np.bool_]) -> SarImage:
         raise ValueError(f"mask shape {invalid.shape} differs from image shape {image.shape}")
     data = image.sigma0.copy()
     data[invalid] = np.nan
-    return SarImage(
-        data,
-        image.row_spacing_m,
-        image.col_spacing_m,
-        image.source,
-        image.band,
-        image.geocoder,
-        image.item,
-    )
+    return replace(image, sigma0=data)

@@ -54,11 +54,7 @@ def list_chips(zip_path: str | Path, calibrated: bool = True) -> list[ChipRef]:
                 continue
             m = CHIP_NAME.match(parts[-1])
             if m:
-                out.append(
-                    ChipRef(
-                        Path(zip_path), name, m["category"], int(m["x"]), int(m["y"]), calibrated
-                    )
-                )
+                out.append(ChipRef(Path(zip_path), name, m["category"], int(m["x"]), int(m["y"]), calibrated))
     return sorted(out, key=lambda c: (c.centre_row, c.centre_col))
 
 
@@ -89,13 +85,14 @@ def read_chip(
     incidence angle (``incidence_deg``, e.g. ships.csv ``SAR_Incidence``).
     """
     row_m, col_m = meta.ground_spacing_m(incidence_deg)
-    img = read_geotiff(
-        chip.uri, band=band, polarizations=meta.polarizations, pixel_spacing_m=(row_m, col_m)
-    )
+    if incidence_deg is None and meta.incidence_near_deg and meta.incidence_far_deg:
+        frac = chip.centre_col / max(meta.width_px - 1, 1)
+        incidence_deg = meta.incidence_near_deg + frac * (meta.incidence_far_deg - meta.incidence_near_deg)
+    img = read_geotiff(chip.uri, band=band, polarizations=meta.polarizations, pixel_spacing_m=(row_m, col_m))
     h, w = img.shape
     geocoder = OffsetGeocoder(meta.geocoder(), chip.centre_row - h // 2, chip.centre_col - w // 2)
     item = to_stac_item(meta, assets={"chip": chip.uri})
-    return replace(img, geocoder=geocoder, item=item)
+    return replace(img, geocoder=geocoder, item=item, incidence_deg=incidence_deg)
 
 
 def iter_scene_zips(root: str | Path) -> Iterator[Path]:
@@ -106,8 +103,9 @@ def read_ships_table(csv_path: str | Path) -> pl.DataFrame:
     """``ships.csv`` with typed columns and the fields darkfleet uses, in its units.
 
     Adds ``ais_ts`` (aware UTC), ``sar_ts`` (aware UTC, parsed from ``2015/8/23.22:12:45``),
-    ``ais_cog_deg`` (the file stores tenths of a degree) and ``ais_heading_deg`` (null when
-    AIS reports 511, "not available").
+    ``ais_cog_deg`` (the file stores tenths of a degree), ``ais_sog_kn`` (tenths of a knot: a
+    ship reported at ``AIS_Sog`` 34 moved 293 m in the 171 s between its AIS and SAR times)
+    and ``ais_heading_deg`` (null when AIS reports 511, "not available").
     """
     df = pl.read_csv(csv_path, infer_schema_length=0)
     f = pl.col
@@ -130,6 +128,7 @@ def read_ships_table(csv_path: str | Path) -> pl.DataFrame:
         .dt.replace_time_zone("UTC")
         .alias("sar_ts"),
         (f("AIS_Cog").cast(pl.Float64) / 10.0).alias("ais_cog_deg"),
+        (f("AIS_Sog").cast(pl.Float64) / 10.0).alias("ais_sog_kn"),
         pl.when(f("AIS_True_Head").cast(pl.Float64) < 360)
         .then(f("AIS_True_Head").cast(pl.Float64))
         .alias("ais_heading_deg"),
