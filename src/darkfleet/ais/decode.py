@@ -29,6 +29,7 @@ NO_POSITION = "position not available (lon 181 / lat 91)"
 OUT_OF_RANGE = "position out of range"
 REASONS = ["", NO_TIMESTAMP, EMPTY_PAYLOAD, BAD_CHARACTER, TOO_SHORT, NO_POSITION, OUT_OF_RANGE]
 R_NO_TIMESTAMP, R_EMPTY_PAYLOAD, R_BAD_CHARACTER, R_TOO_SHORT, R_NO_POSITION, R_OUT_OF_RANGE = range(1, 7)
+MAX_CHARS_BY_TYPE = np.array([messages.MAX_CHARS.get(t, messages.MAX_CHARS_OTHER) for t in range(64)])
 MIN_BITS_BY_TYPE = np.array([messages.MIN_BITS.get(t, messages.MIN_BITS_OTHER) for t in range(64)])
 
 
@@ -202,6 +203,11 @@ class Decoder:
         reason[m.time_us < 0] = R_NO_TIMESTAMP
         reason[lengths == 0] = R_EMPTY_PAYLOAD
         reason[(reason == 0) & (n_bits < MIN_BITS_BY_TYPE[msg_type])] = R_TOO_SHORT
+        # Characters past the width each type is read to are checked here, in one pass.
+        long = np.flatnonzero((reason == 0) & (lengths > MAX_CHARS_BY_TYPE[msg_type]))
+        if len(long):
+            bad = bits.invalid_characters(m.buf, m.start[long], m.end[long])
+            reason[long[bad]] = R_BAD_CHARACTER
 
         tables: dict[str, list[pa.Table]] = {}
         accepted = np.zeros(n, dtype=bool)
@@ -211,11 +217,7 @@ class Decoder:
         bounds = np.concatenate(([0], np.cumsum(counts)))
         for t in map(int, np.flatnonzero(counts)):
             rows = by_type[bounds[t] : bounds[t + 1]]
-            width = messages.MAX_CHARS.get(t, messages.MAX_CHARS_OTHER)
-            p, valid = bits.dearmour(m.buf, m.start[rows], m.end[rows], m.fill[rows], width)
-            if (lengths[rows] > width).any():  # characters past the decoded width
-                long = np.flatnonzero(lengths[rows] > width)
-                valid[long] &= ~bits.invalid_characters(m.buf, m.start[rows][long], m.end[rows][long])
+            p, valid = bits.dearmour(m.buf, m.start[rows], m.end[rows], m.fill[rows], int(MAX_CHARS_BY_TYPE[t]))
             reason[rows[~valid]] = R_BAD_CHARACTER
             keep = valid
             table = _table_of(t)
@@ -276,7 +278,7 @@ class Decoder:
             bits.arrow(codes, pa.int32(), mask=codes < 0), pa.array(m.station_names, type=pa.string())
         )
         target = schema.DAY_PARTITIONED[table]
-        return pa.table({f.name: cols[f.name].cast(f.type) for f in target}, schema=target)
+        return pa.table([_as(cols[f.name], f.type) for f in target], schema=target)
 
     @staticmethod
     def _reject_records(batch: Batch, rec: nmea.Records, idx: np.ndarray, reason: str) -> None:
@@ -297,6 +299,10 @@ class Decoder:
 def frame_block(data: bytes, first_line: int) -> nmea.Records:
     """Split a block of complete lines and parse its sentences (no state: any thread)."""
     return nmea.frame(*nmea.split_lines(data, first_line))
+
+
+def _as(array: pa.Array, type_: pa.DataType) -> pa.Array:
+    return array if array.type == type_ else array.cast(type_)
 
 
 def _first_set(values: np.ndarray) -> np.ndarray:
