@@ -1,0 +1,49 @@
+"""Day-partition writer: bounded buffering, sorted files, names that depend only on the input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from darkfleet.lake import schema
+from darkfleet.lake.store import Lake
+from darkfleet.lake.writer import PartitionWriter
+
+
+def positions(n: int, start: datetime, step: timedelta, mmsi0: int = 0) -> pa.Table:
+    rows = [{"mmsi": mmsi0 + (i * 7919) % 13, "ts": start + i * step, "msg_type": 1, "lon": 1.0, "lat": 2.0,
+             "source": "s", "line": i + 1} for i in range(n)]
+    return pa.Table.from_pylist(rows, schema=schema.POSITIONS)
+
+
+def test_rows_land_in_their_utc_day_sorted(tmp_path: Path) -> None:
+    w = PartitionWriter(Lake.open(tmp_path), "abc")
+    w.add("positions", positions(100, datetime(2023, 8, 15, 20, tzinfo=UTC), timedelta(minutes=5)))
+    w.close()
+    files = sorted((tmp_path / "positions").rglob("*.parquet"))
+    assert [f.parent.name for f in files] == ["day=2023-08-15", "day=2023-08-16"]
+    for f in files:
+        t = pq.read_table(f).to_pylist()
+        keys = [(r["mmsi"], r["ts"]) for r in t]
+        assert keys == sorted(keys)
+        assert {r["ts"].date().isoformat() for r in t} == {f.parent.name[4:]}
+    assert w.rows_written["positions"] == 100
+
+
+def test_buffering_is_bounded_and_names_are_deterministic(tmp_path: Path) -> None:
+    def run(root: Path) -> dict[str, int]:
+        w = PartitionWriter(Lake.open(root), "abc", rows_per_file=50, max_buffered_rows=80)
+        for k in range(5):
+            w.add("positions", positions(40, datetime(2023, 8, 15, tzinfo=UTC) + timedelta(hours=k), timedelta(seconds=1)))
+            assert sum(w._buffered.values()) <= 80
+        w.close()
+        return {str(f.relative_to(root)): pq.read_metadata(f).num_rows for f in sorted(root.rglob("*.parquet"))}
+
+    a, b = run(tmp_path / "a"), run(tmp_path / "b")
+    assert a == b
+    assert sum(a.values()) == 200
+    assert all(n <= 80 for n in a.values())
+    assert all(name.startswith("positions/day=2023-08-15/part-abc-") for name in a)
