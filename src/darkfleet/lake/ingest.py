@@ -214,7 +214,7 @@ def _ingest_file(lake: Lake, path: Path, options: IngestOptions, writer: ThreadP
         rep.accepted.update(batch.accepted)
         rep.rejected.update(batch.rejected)
         pending.append(writer.submit(write, block, batch))
-        while len(pending) > 2:  # bound memory: at most two blocks waiting to be written
+        while len(pending) > 1:  # bound memory: at most one block waiting to be written
             pending.pop(0).result()
 
     with _open(path) as fh:

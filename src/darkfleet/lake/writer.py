@@ -24,8 +24,8 @@ US_PER_DAY = 86_400_000_000
 class PartitionWriter:
     lake: Lake
     source: str
-    rows_per_file: int = 1_000_000
-    max_buffered_rows: int = 2_000_000
+    rows_per_file: int = 500_000
+    max_buffered_rows: int = 1_000_000
     rows_written: Counter[str] = field(default_factory=Counter)
     _buffers: dict[tuple[str, int], list[pa.Table]] = field(default_factory=dict)
     _buffered: Counter[tuple[str, int]] = field(default_factory=Counter)
