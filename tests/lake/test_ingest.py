@@ -168,3 +168,22 @@ def test_an_ingest_killed_midway_resumes_to_the_same_lake(shared_data: Path, tmp
     report = ingest(Lake.open(killed), [big])
     assert not report.files[0].skipped
     assert lake_snapshot(killed) == expected
+
+
+def test_parallel_ingest_of_several_files_gives_the_same_lake(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import darkfleet.lake.ingest as mod
+
+    monkeypatch.setattr(mod, "PARALLEL_MIN_BYTES", 0)
+    files = []
+    for i in range(3):
+        f = tmp_path / f"in{i}.nm4"
+        _big_input(shared_data, f, 3 + i)  # distinct contents
+        files.append(f)
+    files.append(files[0])  # the same file twice: ingested once
+    serial = ingest(Lake.open(tmp_path / "serial"), files, workers=1)
+    parallel = ingest(Lake.open(tmp_path / "parallel"), files, workers=2)
+    assert [f.skipped for f in parallel.files] == [False, False, False, True]
+    assert [f.read for f in serial.files] == [f.read for f in parallel.files]
+    assert lake_snapshot(tmp_path / "serial") == lake_snapshot(tmp_path / "parallel")

@@ -12,9 +12,11 @@ import gzip
 import hashlib
 import io
 import json
+import multiprocessing
+import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -165,14 +167,26 @@ def sniff_format(path: Path, options: IngestOptions) -> tuple[str, csvfmt.CsvFor
     )
 
 
+PARALLEL_MIN_BYTES = 64 << 20  # below this, starting worker processes costs more than it saves
+
+
 def ingest(
     lake: Lake,
     paths: list[Path],
     options: IngestOptions | None = None,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> IngestReport:
-    """Ingest files into the lake. ``progress`` is called with bytes consumed."""
+    """Ingest files into the lake. ``progress`` is called with bytes consumed.
+
+    Several large files are ingested in parallel, one worker process per core (``workers``);
+    each file is still decoded on two threads. Files with the same content are ingested once.
+    """
     options = options or IngestOptions()
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    sizes = [p.stat().st_size for p in paths]
+    if workers > 1 and len(paths) > 1 and sum(sizes) >= PARALLEL_MIN_BYTES:
+        return _ingest_parallel(lake, paths, options, progress, workers)
     report = IngestReport()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-writer") as writer:
         for path in paths:
@@ -180,10 +194,40 @@ def ingest(
     return report
 
 
+def _ingest_parallel(lake: Lake, paths: list[Path], options: IngestOptions,
+                     progress: Callable[[int], None] | None, workers: int) -> IngestReport:
+    shas = [sha256_of(p) for p in paths]
+    first_of: dict[str, int] = {}
+    for i, sha in enumerate(shas):
+        first_of.setdefault(sha, i)
+    results: dict[int, FileReport] = {}
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = {}
+        for i, (path, sha) in enumerate(zip(paths, shas, strict=True)):
+            if first_of[sha] != i:  # the same content under another name: once is enough
+                results[i] = FileReport(str(path), sha[:16], "duplicate", skipped=True)
+                if progress:
+                    progress(path.stat().st_size)
+                continue
+            futures[pool.submit(_ingest_in_worker, str(lake.root), str(path), options, sha)] = i
+        for future in as_completed(futures):
+            i = futures[future]
+            results[i] = future.result()
+            if progress:
+                progress(paths[i].stat().st_size)
+    return IngestReport([results[i] for i in range(len(paths))])
+
+
+def _ingest_in_worker(root: str, path: str, options: IngestOptions, sha: str) -> FileReport:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-writer") as writer:
+        return _ingest_file(Lake.open(root), Path(path), options, writer, None, sha)
+
+
 def _ingest_file(lake: Lake, path: Path, options: IngestOptions, writer: ThreadPoolExecutor,
-                 progress: Callable[[int], None] | None) -> FileReport:
+                 progress: Callable[[int], None] | None, sha: str | None = None) -> FileReport:
     size = path.stat().st_size
-    sha = sha256_of(path)
+    sha = sha or sha256_of(path)
     source = sha[:16]
     fmt_name, fmt = sniff_format(path, options)
     rep = FileReport(str(path), source, fmt.name if fmt else fmt_name)
