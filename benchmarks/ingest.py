@@ -33,17 +33,18 @@ from darkfleet.lake.ingest import IngestOptions, ingest
 from darkfleet.lake.store import Lake
 options = IngestOptions(decode=DecodeOptions(assume_time=datetime(2023, 8, 15, tzinfo=UTC)))
 t0 = time.perf_counter()
-report = ingest(Lake.open(sys.argv[2]), [Path(sys.argv[1])], options)
+report = ingest(Lake.open(sys.argv[2]), [Path(p) for p in sys.argv[1].split(",")], options)
 elapsed = time.perf_counter() - t0
 print(json.dumps({"elapsed_s": elapsed, "read": report.read, "accepted": report.total("accepted"),
                   "rejected": report.total("rejected")}))
 """
 
 
-def run(path: Path) -> dict[str, object]:
+def run(path: Path | list[Path]) -> dict[str, object]:
+    paths = path if isinstance(path, list) else [path]
     with tempfile.TemporaryDirectory() as tmp:
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        out = subprocess.run([sys.executable, "-c", CHILD, str(path), str(Path(tmp) / "lake")],
+        out = subprocess.run([sys.executable, "-c", CHILD, ",".join(map(str, paths)), str(Path(tmp) / "lake")],
                              check=True, capture_output=True, text=True).stdout
         peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         result = json.loads(out)
@@ -63,10 +64,22 @@ def big_file(path: Path, gigabytes: float) -> Path:
     return target
 
 
-def report(name: str, path: Path, r: dict[str, object]) -> None:
+def split_corpus(path: Path, parts: int) -> list[Path]:
+    """The corpus cut into ``parts`` files at line boundaries (distinct contents)."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    out = []
+    for k in range(parts):
+        part = CACHE / f"{path.stem}-part{k}of{parts}.nmea"
+        if not part.exists():
+            part.write_bytes(b"".join(lines[k::parts]))
+        out.append(part)
+    return out
+
+
+def report(name: str, path: Path | list[Path], r: dict[str, object]) -> None:
     read = int(r["read"])  # type: ignore[arg-type]
     el = float(r["elapsed_s"])  # type: ignore[arg-type]
-    size = path.stat().st_size
+    size = sum(p.stat().st_size for p in (path if isinstance(path, list) else [path]))
     print(f"{name}: {read:,} sentences, {size / 1e6:,.0f} MB in {el:.2f} s -> {read / el:,.0f} sentences/s, "
           f"{size / el / 1e6:.0f} MB/s; peak RSS {r['peak_rss_mib']:.0f} MiB; lake {r['lake_mb']:.0f} MB")
 
@@ -79,7 +92,9 @@ def main() -> None:
     path, _ = corpus(args.sentences)
     print(f"cores: {len(os.sched_getaffinity(0))}")
     t = time.perf_counter()
-    report("corpus", path, run(path))
+    report("corpus, one file (two threads)", path, run(path))
+    parts = split_corpus(path, 4)
+    report("corpus as 4 files (two worker processes)", parts, run(parts))
     if args.big_gb:
         big = big_file(path, args.big_gb)
         report(f"{args.big_gb:g} GB file", big, run(big))
