@@ -131,12 +131,14 @@ def query(
 
 
 def _register_subcommands() -> None:
+    from darkfleet.cases.cli import case_app
     from darkfleet.imagery.cli import sar_app
     from darkfleet.sanctions.cli import sanctions_app, screen
 
     app.add_typer(sanctions_app, name="sanctions")
     app.command("screen")(screen)
     app.add_typer(sar_app, name="sar")
+    app.add_typer(case_app, name="case")
 
 
 _register_subcommands()
