@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
@@ -185,7 +185,7 @@ class CaseStore:
     def update(self, model: type[Sighting] | type[ObjectCount], row_id: int, analyst: str,
                **values: Any) -> Any:
         with self.session() as s:
-            row: Sighting | ObjectCount | None = s.get(model, row_id)
+            row = cast("Sighting | ObjectCount | None", s.get(model, row_id))
             if row is None or row.deleted_at is not None:
                 raise StoreError(f"no {model.__tablename__} row {row_id}")
             for k, v in values.items():
@@ -198,7 +198,7 @@ class CaseStore:
     def delete(self, model: type[Sighting] | type[ObjectCount] | type[Note], row_id: int, analyst: str) -> None:
         """Deletion is recorded (who, when), not erased: evidence keeps its history."""
         with self.session() as s:
-            row: Sighting | ObjectCount | Note | None = s.get(model, row_id)
+            row = cast("Sighting | ObjectCount | Note | None", s.get(model, row_id))
             if row is None or row.deleted_at is not None:
                 raise StoreError(f"no {model.__tablename__} row {row_id}")
             row.deleted_by, row.deleted_at = analyst, datetime.now(UTC)
