@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from darkfleet.imagery.cli import sar_app
+from darkfleet.imagery.matchio import SAR_MATCHES, sar_matches_view
 from darkfleet.lake import schema
 from darkfleet.lake.query import connect
 from darkfleet.lake.store import Lake
@@ -81,7 +82,7 @@ def test_detect_into_lake_then_match(tmp_path):
     ).fetchall()
     assert len(row) == 1
     scene_id, sha, when, version, params, lon, lat, length, day = row[0]
-    assert scene_id == "s" and len(sha) == 64 and when == T.timestamp() and version == "sar-cfar-v1"
+    assert scene_id == "s" and len(sha) == 64 and when == T.timestamp() and version == "sar-cfar-v2"
     assert json.loads(params)["detector"]["cfar"]["pfa"] == 1e-6
     assert str(day) == "2023-08-20"
 
@@ -109,6 +110,25 @@ def test_detect_into_lake_then_match(tmp_path):
     assert [u["mmsi"] for u in doc["undetected"]] == [2]
     assert doc["scene"]["sha256"] == sha and doc["matcher_version"]
 
+    # the results are in the lake's sar_matches table, queryable with DuckDB, and a re-run
+    # replaces them rather than adding rows
+    stored = list((lake.root / "sar_matches").rglob("*.parquet"))
+    assert len(stored) == 1 and stored[0].parent.name == "day=2023-08-20"
+    res = CliRunner().invoke(sar_app, ["match", "--lake", str(lake.root), "--detections", str(out)])
+    assert res.exit_code == 0 and list((lake.root / "sar_matches").rglob("*.parquet")) == stored
+    con = connect(lake, extra_views=sar_matches_view(lake))
+    rows = con.execute(
+        "SELECT kind, mmsi, detection_id IS NOT NULL, distance_m < 500, sha256, detector_version, "
+        "matcher_version, json_extract(match_params_json, '$.match.max_distance_m')::DOUBLE, "
+        "json_extract(explanation_json, '$[0].feature')::VARCHAR, abs(det_lat - ais_lat) < 0.01 "
+        "FROM sar_matches ORDER BY kind"
+    ).fetchall()
+    assert [r[:2] for r in rows] == [("matched", 1), ("undetected", 2)]
+    m = rows[0]
+    assert m[2] and m[3] and m[4] == sha and m[5] == "sar-cfar-v2" and m[6] and m[7] == 2000.0
+    assert m[8] == '"distance"' and m[9]
+    assert set(con.execute("SELECT * FROM sar_matches").arrow().schema.names) >= set(SAR_MATCHES.names)
+
     # drop vessel 1's AIS: the detection is dark, and the watchlisted vessel could be it
     _write_ais(
         lake, [(2, -30, 30.03, 39.97, 0.0, None), (3, -6 * 3600, lon, lat - 20 / 60, 8.0, 0.0)], [(2, 60), (3, 140)]
@@ -131,4 +151,17 @@ def test_detect_into_lake_then_match(tmp_path):
     assert doc["matches"] == [] and len(doc["dark"]) == 1
     cand = doc["dark"][0]["candidates"][0]
     assert cand["mmsi"] == 3 and cand["reachable"] and cand["name"] == "ANGARA"
+    con = connect(lake, extra_views=sar_matches_view(lake))
+    dark = con.execute(
+        "SELECT kind, detection_id, json_extract(candidates_json, '$[0].mmsi')::BIGINT, det_lon "
+        "FROM sar_matches WHERE kind = 'dark'"
+    ).fetchall()
+    assert len(dark) == 1 and dark[0][2] == 3 and dark[0][3] == lon
     assert abs(cand["required_speed_kn"] - 20 / 6) < 0.2 and cand["reasons"]
+
+
+def test_sar_matches_view_exists_before_any_result(tmp_path):
+    lake = Lake.open(tmp_path / "lake")
+    con = connect(lake, extra_views=sar_matches_view(lake))
+    cur = con.execute("SELECT * FROM sar_matches")
+    assert cur.fetchall() == [] and [d[0] for d in cur.description] == SAR_MATCHES.names

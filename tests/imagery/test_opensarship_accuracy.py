@@ -10,7 +10,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from darkfleet.imagery.sar.detect import detect
+from darkfleet.imagery.sar.attributes import AttributeParams
+from darkfleet.imagery.sar.detect import DetectorParams, detect, find_targets, measure
 from darkfleet.imagery.sar.image import SarImage
 from darkfleet.imagery.sar.opensarship import (
     iter_scene_zips,
@@ -26,7 +27,7 @@ from darkfleet.imagery.sar.synthetic import chip_mosaic
 def chip_results(opensarship_dir):
     """One row per ship: the detection nearest the chip centre (if on the ship)."""
     ships = read_ships_table(opensarship_dir / "ships.csv")
-    out, images = [], []
+    out, images, measured = [], [], []
     for z in iter_scene_zips(opensarship_dir):
         meta = read_scene_metadata(z)
         for chip in list_chips(z):
@@ -39,9 +40,11 @@ def chip_results(opensarship_dir):
             ship = s.row(0, named=True)
             img = read_chip(chip, meta, band="VV", incidence_deg=ship["SAR_Incidence"])
             images.append((meta.product_type, img))
-            d = detect(img)
+            targets = find_targets(img, DetectorParams())
+            d = measure(img, targets, DetectorParams())
             h, w = img.shape
             rec = {
+                "scene": meta.product_id,
                 "product": meta.product_type,
                 "ais_length_m": ship["AIS_Length"] or None,
                 "manual_length_m": ship["SAR_Manual_Length"],
@@ -62,23 +65,24 @@ def chip_results(opensarship_dir):
                         "heading_deg": d["heading_deg"][i],
                     }
             out.append(rec)
-    return pl.DataFrame(out), images
+            measured.append((img, targets))
+    return pl.DataFrame(out), images, measured
 
 
 def test_all_155_ships_are_read(chip_results):
-    df, _ = chip_results
+    df, *_ = chip_results
     assert df.height == 155
 
 
 def test_detection_recall(chip_results):
-    df, _ = chip_results
+    df, *_ = chip_results
     recall = df["detected"].mean()
     print(f"recall {recall:.3f} ({df['detected'].sum()}/{df.height})")
     assert recall >= 0.95  # measured 0.987 (153/155)
 
 
 def test_length_error_against_ais(chip_results):
-    df, _ = chip_results
+    df, *_ = chip_results
     v = df.filter(pl.col("detected") & pl.col("ais_length_m").is_not_null())
     err = (v["length_m"] - v["ais_length_m"]).abs()
     manual = (v["manual_length_m"] - v["ais_length_m"]).abs()
@@ -86,15 +90,16 @@ def test_length_error_against_ais(chip_results):
         f"length vs AIS on {v.height} ships: MAE {err.mean():.1f} m, median {err.median():.1f} m; "
         f"dataset manual SAR length MAE {manual.mean():.1f} m, median {manual.median():.1f} m"
     )
-    assert err.mean() <= 15.0  # measured 14.5 m (manual: 16.9 m)
-    assert err.median() <= 12.0  # measured 10.0 m
+    assert err.mean() <= 15.0  # measured 14.2 m (manual: 16.9 m); out of sample: see below
+    assert err.median() <= 12.0  # measured 10.1 m
     for product in ("GRD", "SLC"):
         e = err.filter(v["product"] == product)
-        assert e.mean() <= 20.0, product  # measured GRD 13.2 m, SLC 16.3 m
+        print(f"  {product}: MAE {e.mean():.1f} m on {e.len()} ships")
+        assert e.mean() <= 20.0, product  # measured GRD 12.6 m, SLC 16.2 m
 
 
 def test_heading_error_mod_180(chip_results):
-    df, _ = chip_results
+    df, *_ = chip_results
     v = df.filter(pl.col("detected") & pl.col("ais_heading_deg").is_not_null())
     diff = (v["heading_deg"] - v["ais_heading_deg"]).to_numpy() % 180.0
     err = np.minimum(diff, 180.0 - diff)
@@ -111,7 +116,7 @@ def test_mosaic_precision_and_recall(chip_results, product):
     """Chips pasted into clutter matched to their own sea: a detection in the clutter is a
     false alarm; one at a chip centre is a hit. Other detections inside a chip (other vessels,
     sidelobes of very bright ships — unlabelled in the dataset) are counted apart."""
-    _, images = chip_results
+    _, images, _ = chip_results
     imgs = [img for p, img in images if p == product]
     mosaic, place = chip_mosaic([i.sigma0 for i in imgs], seed=1)
     rm = float(np.median([i.row_spacing_m for i in imgs]))
@@ -133,3 +138,55 @@ def test_mosaic_precision_and_recall(chip_results, product):
         f"false alarms {false_alarms}, other in-chip detections {int(in_chip.sum()) - hits}"
     )
     assert recall >= 0.95 and precision >= 0.95
+
+
+# The hull-level parameters that length depends on, over a range wide enough that tuning matters
+# (MAE 14.4–25 m across it); the defaults (3 dB, 0.75) are in it.
+LENGTH_GRID = [
+    AttributeParams(extent_below_reference_db=db, extent_reference_quantile=q)
+    for db in (2.0, 3.0, 4.0, 6.0)
+    for q in (0.5, 0.75, 0.9)
+]
+
+
+def test_length_leave_one_scene_out(chip_results):
+    """Honest length accuracy: for each of the six scenes, the length parameters are tuned
+    (lowest MAE over LENGTH_GRID) on the other five and the held-out scene's ships are scored
+    with them; every ship is scored once, by parameters that never saw its scene."""
+    df, _, measured = chip_results
+    rows = []
+    for k, ap in enumerate(LENGTH_GRID):
+        params = DetectorParams(attributes=ap)
+        for ship, (img, targets) in enumerate(measured):
+            d = measure(img, targets, params)
+            rec = df.row(ship, named=True)
+            if not d.height or rec["ais_length_m"] is None:
+                continue
+            h, w = img.shape
+            dist = np.hypot(
+                (d["row"].to_numpy() - h // 2) * img.row_spacing_m,
+                (d["col"].to_numpy() - w // 2) * img.col_spacing_m,
+            )
+            i = int(np.argmin(dist))
+            if dist[i] <= max(60.0, 0.5 * rec["ais_length_m"] + 30.0):
+                rows.append((k, ship, rec["scene"], abs(d["length_m"][i] - rec["ais_length_m"])))
+    err = pl.DataFrame(rows, schema=["variant", "ship", "scene", "err"], orient="row")
+    held_out, lines = [], []
+    for scene in sorted(err["scene"].unique()):
+        train = err.filter(pl.col("scene") != scene).group_by("variant").agg(pl.col("err").mean())
+        best = train.sort(["err", "variant"]).row(0, named=True)
+        test = err.filter((pl.col("scene") == scene) & (pl.col("variant") == best["variant"]))
+        held_out.append(test)
+        ap = LENGTH_GRID[best["variant"]]
+        lines.append(
+            f"  {scene[:33]}: tuned ({ap.extent_below_reference_db:g} dB, q {ap.extent_reference_quantile:g}) "
+            f"train MAE {best['err']:.1f} m, held-out MAE {test['err'].mean():.1f} m on {test.height}"
+        )
+    loso = pl.concat(held_out)
+    in_sample = err.group_by("variant").agg(pl.col("err").mean())["err"].min()
+    print(
+        f"length leave-one-scene-out: MAE {loso['err'].mean():.1f} m, median {loso['err'].median():.1f} m "
+        f"on {loso.height} ships (best in-sample over the grid {in_sample:.1f} m)\n" + "\n".join(lines)
+    )
+    assert loso["ship"].n_unique() == loso.height >= 140
+    assert loso["err"].mean() <= 15.0  # measured 14.2 m

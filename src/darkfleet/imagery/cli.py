@@ -125,7 +125,10 @@ def to_geojson(results: list[tuple[Any, pl.DataFrame]]) -> dict:
 def detect_cmd(
     scenes: Annotated[
         list[str],
-        typer.Argument(help="GeoTIFFs of calibrated sigma0 (zip:// and /vsizip/ paths work)."),
+        typer.Argument(
+            help="Sentinel-1 SAFE products (calibrated with their annotation) or GeoTIFFs of "
+            "calibrated sigma0 (zip:// and /vsizip/ paths work)."
+        ),
     ],
     out: Annotated[Path | None, typer.Option(help="Write detections as GeoJSON to this file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of detections.")] = False,
@@ -133,7 +136,9 @@ def detect_cmd(
         float | None,
         typer.Option(help="Ground pixel spacing (m) for images with no map projection, such as chips."),
     ] = None,
-    band: Annotated[str, typer.Option(help="Band number, polarisation or 'span'.")] = "1",
+    band: Annotated[
+        str, typer.Option(help="Band number, polarisation or 'span' (a SAFE product's default: VV or HH).")
+    ] = "1",
     lake: Annotated[Path | None, typer.Option(help="Also store the detections in this lake (detections/).")] = None,
     acquired: Annotated[
         str | None,
@@ -191,9 +196,11 @@ def match_cmd(
     ] = None,
     acquired: Annotated[str | None, typer.Option(help="Acquisition time (ISO 8601) if the detections lack it.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    store: Annotated[bool, typer.Option(help="Store the results in the lake (sar_matches/).")] = True,
 ) -> None:
     """Match SAR detections to AIS at the acquisition time; list dark detections (with
-    watchlist candidates) and AIS vessels in the footprint that were not detected."""
+    watchlist candidates) and AIS vessels in the footprint that were not detected. The results
+    land in the lake's ``sar_matches`` table (re-running replaces them)."""
     from dataclasses import replace
 
     from darkfleet.imagery.lakeio import (
@@ -201,14 +208,15 @@ def match_cmd(
         read_detections_geojson,
         read_detections_parquet,
     )
+    from darkfleet.imagery.matchio import write_sar_matches
     from darkfleet.imagery.pipeline import match_scene
     from darkfleet.lake.store import Lake
 
     when = _utc(acquired, "--acquired")
     try:
-        store = Lake.open(lake, create=False)
+        lake_store = Lake.open(lake, create=False)
         if detections.suffix == ".parquet":
-            scenes = read_detections_parquet(detections, store)
+            scenes = read_detections_parquet(detections, lake_store)
         else:
             scenes = read_detections_geojson(detections)
         watch = pl.read_csv(watchlist) if watchlist is not None else None
@@ -218,7 +226,9 @@ def match_cmd(
         for scene, det in scenes:
             if when is not None:
                 scene = replace(scene, acquired_at=when)
-            results.append(match_scene(store, scene, det, watchlist=watch))
+            results.append(match_scene(lake_store, scene, det, watchlist=watch))
+            if store:
+                write_sar_matches(lake_store, results[-1])
     except (LakeInputError, ValueError, OSError, json.JSONDecodeError) as exc:
         _fail(f"{detections}: {exc}" if str(detections) not in str(exc) else str(exc))
         return

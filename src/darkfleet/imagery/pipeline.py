@@ -25,7 +25,7 @@ from darkfleet.imagery.provenance import (
 )
 from darkfleet.imagery.sar.detect import DetectorParams, detect
 from darkfleet.imagery.sar.landmask import MaskParams, apply_masks, global_land
-from darkfleet.imagery.sar.readers import read_geotiff
+from darkfleet.imagery.sar.readers import read_image
 from darkfleet.lake.store import Lake
 
 _MAX_SPEED_KN_FOR_BBOX = 40.0
@@ -64,7 +64,7 @@ def process_scene(
 
     params = params or DetectorParams()
     masks = masks or MaskChoice()
-    image = read_geotiff(path, band=band, pixel_spacing_m=pixel_spacing_m)
+    image = read_image(path, band=band, pixel_spacing_m=pixel_spacing_m)
     analyst = polygons_from_geojson(json.loads(masks.analyst_geojson)) if masks.analyst_geojson is not None else None
     image = apply_masks(image, masks.params, global_land if masks.land else None, analyst)
     det = detect(image, params)
@@ -169,12 +169,23 @@ def match_scene(
             "pairs": result.offset_pairs,
         },
         "ais_vessels": at.height,
-        "matches": _records(with_id(result.matches)),
+        "matches": _records(_with_positions(with_id(result.matches), detections, at)),
         "dark": dark_records,
         "undetected": _records(
             result.undetected.select("mmsi", "lon", "lat", "sog_kn", "cog_deg", "method", "fix_age_s", "length_m")
         ),
     }
+
+
+def _with_positions(matches: pl.DataFrame, detections: pl.DataFrame, at: pl.DataFrame) -> pl.DataFrame:
+    """Matched pairs with the detection's and the AIS vessel's positions at the acquisition."""
+    det = detections.with_row_index("det_index").select(
+        "det_index", pl.col("lon").alias("det_lon"), pl.col("lat").alias("det_lat")
+    )
+    ais = at.select(
+        "mmsi", pl.col("lon").alias("ais_lon"), pl.col("lat").alias("ais_lat"), "sog_kn", "cog_deg", "fix_age_s"
+    )
+    return matches.join(det, on="det_index", how="left").join(ais, on="mmsi", how="left")
 
 
 def _mid_lat(scene: SceneRecord, det: pl.DataFrame) -> float:

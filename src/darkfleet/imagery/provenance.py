@@ -54,6 +54,8 @@ def content_sha256(uri: str | Path) -> str:
     """sha256 of a file, or of a member of a zip given as ``/vsizip/a.zip/m`` or
     ``zip://a.zip!/m`` (so a chip read from an archive is identified by its own bytes)."""
     h = hashlib.sha256()
+    if Path(uri).is_dir() or Path(uri).name == "manifest.safe":
+        return _safe_sha256(Path(uri).parent if Path(uri).name == "manifest.safe" else Path(uri))
     m = _VSIZIP.match(str(uri))
     if m:
         with zipfile.ZipFile(m["zip"]) as z, z.open(m["member"]) as f:
@@ -63,6 +65,19 @@ def content_sha256(uri: str | Path) -> str:
     with open(uri, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
+    return h.hexdigest()
+
+
+def _safe_sha256(root: Path) -> str:
+    """A SAFE product's digest: its manifest, measurement and annotation files (relative path
+    and bytes, in path order), the inputs its sigma0 depends on."""
+    h = hashlib.sha256()
+    files = [root / "manifest.safe", *(root / "measurement").glob("*"), *(root / "annotation").rglob("*.xml")]
+    for f in sorted(p for p in files if p.is_file()):
+        h.update(str(f.relative_to(root)).encode() + b"\0")
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
     return h.hexdigest()
 
 

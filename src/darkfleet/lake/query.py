@@ -32,7 +32,7 @@ def connect(lake: Lake, extra_views: dict[str, str] | None = None) -> duckdb.Duc
             )
             con.register(f"_empty_{table}", arrow_schema.empty_table())
             con.execute(f"CREATE VIEW {table} AS SELECT * FROM _empty_{table}")
-    for name in ("detections", "sar_scenes", "events"):  # written by imagery and events
+    for name in ("detections", "sar_scenes", "sar_matches", "events"):  # written by imagery and events
         if name not in (extra_views or {}) and (lake.root / name).is_dir() and any((lake.root / name).rglob("*.parquet")):
             pattern = _quote(str(lake.root / name / "**" / "*.parquet"))
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{pattern}', "

@@ -62,7 +62,7 @@ class MatchParams:
     ``max_distance_m``: hard gate (2 km). ``gate_sigmas``: pairs farther than this many
     combined standard deviations are not considered (4σ).
     ``length_sigma_fraction`` / ``min_length_sigma_m``: the SAR length error scale, a
-    fraction of the AIS length but at least 25 m (the detector's MAE against AIS is 14.5 m on
+    fraction of the AIS length but at least 25 m (the detector's MAE against AIS is 14.2 m on
     OpenSARShip, larger for small ships). ``heading_sigma_deg``: SAR axis error scale (20°:
     88 % of OpenSARShip ships are within it). ``feature_cap``: the most a length or heading
     disagreement can cost. ``unknown_feature_cost``: cost of a feature that cannot be computed

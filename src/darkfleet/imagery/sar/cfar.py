@@ -15,10 +15,11 @@ is widened by one stride so a target never leaks into its own background.
 
 Censoring: blocks that hold a detection in one pass, and their neighbours, are left out of the
 background of the next (up to ``censor_passes`` times, until nothing new is censored), so a
-ship (or a neighbouring ship) in the ring cannot raise the threshold and hide a target. Where
+ship (or a neighbouring ship) in the ring cannot raise the threshold and hide a target (a lone
+block barely above its threshold is speckle and is not censored, see :func:`_targets`). Where
 the image edge or a mask leaves fewer than ``min_background_px`` valid ring pixels (small
 chips, coasts), image-wide clutter statistics are used instead (the detector passes a
-quantile-matched gamma fit, :func:`robust_gamma_stats`, that the targets do not bias).
+quantile-matched gamma fit that the targets do not bias, ``clutter_stats.robust_gamma_stats``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import gammainccinv, gammaincinv, ndtri
+from scipy import ndimage
+from scipy.special import gammainccinv, ndtri
 
 F64 = NDArray[np.float64]
 
@@ -103,21 +105,22 @@ def block_geometry(params: CfarParams, row_spacing_m: float, col_spacing_m: floa
 class BlockStats:
     """Per-block reductions of a (strip of an) image."""
 
-    total: F64  # sum of valid pixels
-    total_sq: F64  # sum of squares
+    total: NDArray[np.float32]  # sum of valid pixels (a block sum of ≤ a few dozen pixels)
+    total_sq: NDArray[np.float32]  # sum of squares
     peak: NDArray[np.float32]  # maximum (-inf for blocks with no valid pixel)
-    count: F64  # valid pixels
+    count: NDArray[np.float32]  # valid pixels
 
 
 def _reduce(x: NDArray[np.float32], br: int, bc: int, op: np.ufunc) -> NDArray[np.float32]:
-    """Reduce ``br × bc`` blocks with a binary ufunc over strided views: ``br + bc - 2`` whole-
-    array operations, several times faster than a 4-D ``reshape(...).sum(axis=(1, 3))``."""
-    acc = op(x[:, 0::bc], x[:, 1::bc]) if bc > 1 else x.copy()
-    for k in range(2, bc):
-        op(acc, x[:, k::bc], out=acc)
-    out = op(acc[0::br], acc[1::br]) if br > 1 else acc
+    """Reduce ``br × bc`` blocks with a binary ufunc over strided views: rows first (whole
+    contiguous rows, vectorised), then columns of the ``br``-times smaller result; several
+    times faster than a 4-D ``reshape(...).sum(axis=(1, 3))``."""
+    acc = op(x[0::br], x[1::br]) if br > 1 else x.copy()
     for k in range(2, br):
-        op(out, acc[k::br], out=out)
+        op(acc, x[k::br], out=acc)
+    out = op(acc[:, 0::bc], acc[:, 1::bc]) if bc > 1 else acc
+    for k in range(2, bc):
+        op(out, acc[:, k::bc], out=out)
     return out
 
 
@@ -133,10 +136,10 @@ def block_stats(x: NDArray[np.float32], br: int, bc: int) -> BlockStats:
         padded = np.full((nbr * br, nbc * bc), np.nan, dtype=np.float32)
         padded[:h, :w] = x
         x = padded
-    total = _reduce(x, br, bc, np.add).astype(np.float64)
-    sq = _reduce(x * x, br, bc, np.add).astype(np.float64)
+    total = _reduce(x, br, bc, np.add)
+    sq = _reduce(x * x, br, bc, np.add)
     peak = _reduce(x, br, bc, np.maximum)
-    count = np.full((nbr, nbc), float(br * bc))
+    count = np.full((nbr, nbc), float(br * bc), dtype=np.float32)
     bad = ~np.isfinite(total)
     if bad.any():
         v = x.reshape(nbr, br, nbc, bc)
@@ -150,78 +153,52 @@ def block_stats(x: NDArray[np.float32], br: int, bc: int) -> BlockStats:
     return BlockStats(total, sq, peak, count)
 
 
-def _box_sums(a: F64, rr: int, rc: int, radii: list[tuple[int, int]]) -> list[F64]:
-    """Sums of ``a`` over boxes of half-size (r, c) ≤ (rr, rc) around each cell; cells outside
-    the array count as zero (the window is truncated at the edges)."""
-    n, m = a.shape
-    sat = np.zeros((n + 2 * rr + 1, m + 2 * rc + 1))
-    sat[rr + 1 : rr + 1 + n, rc + 1 : rc + 1 + m] = a
-    np.cumsum(sat, axis=0, out=sat)
-    np.cumsum(sat, axis=1, out=sat)
-    out = []
-    for r, c in radii:
-        r0, r1, c0, c1 = rr - r, rr + r + 1, rc - c, rc + c + 1
-        out.append(
-            sat[r1 : r1 + n, c1 : c1 + m]
-            - sat[r0 : r0 + n, c1 : c1 + m]
-            - sat[r1 : r1 + n, c0 : c0 + m]
-            + sat[r0 : r0 + n, c0 : c0 + m]
-        )
+def _box(a: NDArray[np.float32], r: int, c: int) -> NDArray[np.float32]:
+    """Sums of ``a`` over the (2r+1) × (2c+1) box around each cell, cells outside the array
+    counting as zero (the window is truncated at the edges). Two running-sum passes
+    (``uniform_filter1d`` accumulates in double precision), whatever the box size."""
+    out = ndimage.uniform_filter1d(a, 2 * r + 1, axis=0, mode="constant")
+    out = ndimage.uniform_filter1d(out, 2 * c + 1, axis=1, mode="constant")
+    out *= np.float32((2 * r + 1) * (2 * c + 1))
     return out
 
 
+_LOOKS_MIN, _LOOKS_MAX, _TABLE_SIZE = 0.3, 300.0, 2048
+
+
 @lru_cache(maxsize=16)
-def _gamma_factor_table(pfa: float) -> tuple[F64, F64]:
+def _gamma_factor_table(pfa: float) -> F64:
     """Threshold / mean for a gamma background of shape L, tabulated on log-spaced L."""
-    looks = np.geomspace(0.3, 300.0, 2048)
-    return np.log(looks), gammainccinv(looks, pfa) / looks
+    looks = np.geomspace(_LOOKS_MIN, _LOOKS_MAX, _TABLE_SIZE)
+    return gammainccinv(looks, pfa) / looks
 
 
-def threshold(mean: F64, var: F64, params: CfarParams) -> F64:
-    """Per-block intensity threshold from the background mean and variance."""
-    std = np.sqrt(np.maximum(var, 0.0))
+def threshold(mean: NDArray, var: NDArray, params: CfarParams) -> NDArray:
+    """Per-block intensity threshold from the background mean and variance (same dtype)."""
+    std = np.sqrt(np.maximum(var, 0))
     if params.model == "gaussian":
-        return mean + float(ndtri(1.0 - params.pfa)) * std
-    looks = np.where(std > 0, (mean / np.where(std > 0, std, 1.0)) ** 2, 300.0)
-    log_l, factor = _gamma_factor_table(params.pfa)
-    return mean * np.interp(np.log(np.clip(looks, 0.3, 300.0)), log_l, factor)
-
-
-@lru_cache(maxsize=1)
-def _quartile_ratio_table() -> tuple[F64, F64]:
-    """For gamma shape L: (lower quartile / median, median / mean); the first is increasing in L."""
-    looks = np.geomspace(0.3, 300.0, 2048)
-    q25, q50 = gammaincinv(looks, 0.25), gammaincinv(looks, 0.5)
-    return looks, np.stack([q25 / q50, q50 / looks])
-
-
-def robust_gamma_stats(x: NDArray[np.float32], max_samples: int = 1 << 20) -> tuple[float, float]:
-    """(mean, variance) of the clutter of an image, robust to bright targets covering up to
-    about half of it: a gamma distribution is fitted to the lower quartile and the median of
-    the valid pixels (quantile matching), which targets above the median do not move.
-    Large images are subsampled on a regular grid."""
-    step = max(1, int(math.sqrt(x.size / max_samples)))
-    sample = x[::step, ::step]
-    sample = sample[np.isfinite(sample)]
-    if sample.size == 0:
-        return math.inf, 0.0
-    q25, q50 = (float(v) for v in np.quantile(sample, [0.25, 0.5]))
-    if q50 <= 0:
-        mean = float(sample.mean())
-        return mean, float(sample.var())
-    looks, (ratio, med_over_mean) = _quartile_ratio_table()
-    shape = float(np.interp(q25 / q50, ratio, looks))
-    mean = q50 / float(np.interp(shape, looks, med_over_mean))
-    return mean, mean * mean / shape
+        return mean + mean.dtype.type(ndtri(1.0 - params.pfa)) * std
+    looks = np.divide(mean * mean, var, out=np.full_like(mean, _LOOKS_MAX), where=var > 0)
+    np.clip(looks, _LOOKS_MIN, _LOOKS_MAX, out=looks)
+    # Linear interpolation on the log-spaced table by direct indexing.
+    pos = np.log(looks)
+    pos -= math.log(_LOOKS_MIN)
+    pos *= (_TABLE_SIZE - 1) / math.log(_LOOKS_MAX / _LOOKS_MIN)
+    i = np.minimum(pos.astype(np.int32), _TABLE_SIZE - 2)
+    pos -= i
+    table = _gamma_factor_table(params.pfa).astype(mean.dtype)
+    lo = table[i]
+    lo += pos * (table[i + 1] - lo)
+    return mean * lo
 
 
 @dataclass(frozen=True)
 class Background:
     """Per-block background statistics and threshold."""
 
-    mean: F64
-    std: F64
-    threshold: F64
+    mean: NDArray[np.float32]
+    std: NDArray[np.float32]
+    threshold: NDArray[np.float32]
 
 
 def _box_counts(n: int, m: int, r: int, c: int) -> F64:
@@ -233,34 +210,38 @@ def _box_counts(n: int, m: int, r: int, c: int) -> F64:
 
 
 def _ring_stats(
-    total: F64,
-    sq: F64,
-    count: F64,
+    total: NDArray[np.float32],
+    sq: NDArray[np.float32],
+    count: NDArray[np.float32],
     geom: BlockGeometry,
     params: CfarParams,
     fallback: tuple[float, float],
     full_block: float | None,
 ) -> Background:
     """Ring statistics and threshold for every cell. ``full_block``: when every block is fully
-    valid, its pixel count (counts then come from geometry rather than a summed-area table)."""
-    radii = [
+    valid, its pixel count (counts then come from geometry rather than box sums)."""
+    (ro, co), (rg, cg) = (
         (geom.outer_radius_rows, geom.outer_radius_cols),
         (geom.guard_radius_rows, geom.guard_radius_cols),
-    ]
-    rr, rc = radii[0]
-    s_out, s_in = _box_sums(total, rr, rc, radii)
-    q_out, q_in = _box_sums(sq, rr, rc, radii)
+    )
     if full_block is not None:
-        n_out = _box_counts(*total.shape, *radii[0]) * full_block
-        n_in = _box_counts(*total.shape, *radii[1]) * full_block
+        h, w = total.shape
+        n = ((_box_counts(h, w, ro, co) - _box_counts(h, w, rg, cg)) * full_block).astype(np.float32)
     else:
-        n_out, n_in = _box_sums(count, rr, rc, radii)
-    n = n_out - n_in
+        n = _box(count, ro, co) - _box(count, rg, cg)
     few = n < params.min_background_px
-    safe_n = np.where(few, 1.0, n)
-    mean = np.where(few, fallback[0], (s_out - s_in) / safe_n)
-    var = np.where(few, fallback[1], (q_out - q_in) / safe_n - mean * mean)
-    return Background(mean, np.sqrt(np.maximum(var, 0.0)), threshold(mean, var, params))
+    np.maximum(n, 1.0, out=n)
+    mean = _box(total, ro, co)
+    mean -= _box(total, rg, cg)
+    mean /= n
+    var = _box(sq, ro, co)
+    var -= _box(sq, rg, cg)
+    var /= n
+    var -= mean * mean
+    np.maximum(var, 0, out=var)
+    if few.any():
+        mean[few], var[few] = fallback[0], fallback[1]
+    return Background(mean, np.sqrt(var), threshold(mean, var, params))
 
 
 def _dilate3(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
@@ -270,6 +251,27 @@ def _dilate3(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
     for di in (-1, 0, 1):
         for dj in (-1, 0, 1):
             out[np.clip(i + di, 0, mask.shape[0] - 1), np.clip(j + dj, 0, mask.shape[1] - 1)] = True
+    return out
+
+
+def _targets(peak: NDArray[np.float32], thr: NDArray[np.float32]) -> NDArray[np.bool_]:
+    """Blocks to censor: above the threshold with an 8-neighbour above it too, or by more
+    than 3 dB. A lone block just above it is speckle (one pixel in ~10⁶, rejected later as a
+    single pixel); leaving it in its neighbours' rings of ~300 blocks changes nothing, and
+    skipping it spares most of the censoring work on a full scene."""
+    above = peak > thr
+    i, j = np.nonzero(above)
+    if i.size == 0:
+        return above
+    n, m = above.shape
+    lin = i * m + j
+    di, dj = np.array([-1, -1, -1, 0, 0, 1, 1, 1]), np.array([-1, 0, 1, -1, 1, -1, 0, 1])
+    ni, nj = i[:, None] + di, j[:, None] + dj
+    inside = (ni >= 0) & (ni < n) & (nj >= 0) & (nj < m)
+    paired = (np.isin(ni * m + nj, lin) & inside).any(axis=1)
+    strong = peak[i, j] > 2 * thr[i, j]
+    out = np.zeros_like(above)
+    out[i[paired | strong], j[paired | strong]] = True
     return out
 
 
@@ -309,26 +311,26 @@ def ring_background(
 
     ``fallback`` is the (mean, variance) used where the ring has fewer than
     ``min_background_px`` valid pixels; by default the statistics of the whole array
-    (prefer :func:`robust_gamma_stats` of the image, which targets do not bias).
+    (prefer :func:`~darkfleet.imagery.sar.clutter_stats.robust_gamma_stats` of the image, which targets do not bias).
 
     Censoring is local: only the cells within a background radius of newly censored blocks
     are recomputed, so its cost follows the number of targets, not the image size.
     """
     total, sq, count = stats.total, stats.total_sq, stats.count
     if fallback is None:
-        n_all = float(count.sum())
-        mean_all = float(total.sum()) / n_all if n_all else math.inf
-        var_all = float(sq.sum()) / n_all - mean_all**2 if n_all else 0.0
+        n_all = float(count.sum(dtype=np.float64))
+        mean_all = float(total.sum(dtype=np.float64)) / n_all if n_all else math.inf
+        var_all = float(sq.sum(dtype=np.float64)) / n_all - mean_all**2 if n_all else 0.0
         fallback = (mean_all, max(var_all, 0.0))
     full = float(count.flat[0]) if count.size and (count == count.flat[0]).all() else None
     result = _ring_stats(total, sq, count, geom, params, fallback, full)
     if not params.censor:
         return result
-    mean, std, thr = result.mean.copy(), result.std.copy(), result.threshold.copy()
+    mean, std, thr = result.mean, result.std, result.threshold  # fresh arrays: updated in place
     hot = np.zeros(total.shape, dtype=bool)
     rr, rc = geom.outer_radius_rows, geom.outer_radius_cols
     for _ in range(params.censor_passes):
-        new = _dilate3(stats.peak > thr) & ~hot
+        new = _dilate3(_targets(stats.peak, thr)) & ~hot
         if not new.any():
             break
         hot |= new

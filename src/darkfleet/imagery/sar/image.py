@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from darkfleet.imagery.sar.geocode import Geocoder
+from darkfleet.imagery.sar.radar import RadarGeometry
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class SarImage:
     # azimuth displacement of moving targets that matching to AIS corrects for. None: unknown.
     incidence_deg: float | None = None
     geocoder: Geocoder | None = field(default=None, compare=False, repr=False)
+    # The acquisition geometry from the product annotation (PRF, slant range, ...), for the
+    # azimuth-ambiguity test; None: Sentinel-1 IW defaults are assumed.
+    radar: RadarGeometry | None = field(default=None, compare=False, repr=False)
     item: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:

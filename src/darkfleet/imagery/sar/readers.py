@@ -1,5 +1,6 @@
 """Reading SAR rasters into :class:`SarImage`: GeoTIFFs (georeferenced by GCPs or an affine
-transform) and the bands of multi-polarisation chips.
+transform), the bands of multi-polarisation chips, and (through :func:`read_image`) Sentinel-1
+SAFE products calibrated with their annotation (:mod:`~darkfleet.imagery.sar.safe`).
 
 Paths may be anything rasterio opens, including ``zip://archive.zip!/member.tif`` and
 ``/vsizip/archive.zip/member.tif``, so archives are read in place.
@@ -135,3 +136,20 @@ def read_geotiff(
             "(--pixel-spacing-m) or read it from the product metadata"
         )
     return SarImage(data, spacing[0], spacing[1], source=source, band=band_name, geocoder=geocoder)
+
+
+def read_image(
+    path: str | Path,
+    band: str = "1",
+    pixel_spacing_m: tuple[float, float] | float | None = None,
+) -> SarImage:
+    """Read any supported scene: a Sentinel-1 SAFE product (directory or its ``manifest.safe``),
+    calibrated to sigma0 with its annotation, or a GeoTIFF of sigma0 (:func:`read_geotiff`)."""
+    from darkfleet.imagery.sar.safe import is_safe, list_bands, read_safe
+
+    if is_safe(path):
+        # The default band of a SAFE product is its co-polarisation (VV or HH), the one with
+        # the ship-to-sea contrast CFAR is tuned for; digits count image numbers otherwise.
+        co = [b.polarization for b in list_bands(path) if b.polarization in ("VV", "HH")]
+        return read_safe(path, band=co[0] if band == "1" and co else band)
+    return read_geotiff(path, band=band, pixel_spacing_m=pixel_spacing_m)

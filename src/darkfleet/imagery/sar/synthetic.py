@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from darkfleet.imagery.sar.cfar import robust_gamma_stats
+from darkfleet.imagery.sar.clutter_stats import robust_gamma_stats
 
 
 @dataclass(frozen=True)
