@@ -133,12 +133,14 @@ def query(
 def _register_subcommands() -> None:
     from darkfleet.cases.cli import case_app
     from darkfleet.imagery.cli import sar_app
+    from darkfleet.imagery.optical_cli import optical_app
     from darkfleet.sanctions.cli import sanctions_app, screen
 
     app.add_typer(sanctions_app, name="sanctions")
     app.command("screen")(screen)
     app.add_typer(sar_app, name="sar")
     app.add_typer(case_app, name="case")
+    app.add_typer(optical_app, name="optical")
 
 
 _register_subcommands()

@@ -59,7 +59,9 @@ def ships(
 @optical_app.command()
 def count(
     image: Annotated[Path, typer.Argument(help="High-resolution RGB image (PNG or GeoTIFF).")],
-    gsd_m: Annotated[float | None, typer.Option("--gsd-m", help="Ground sampling distance (m/pixel) if the file has none.")] = None,
+    gsd_m: Annotated[
+        float | None, typer.Option("--gsd-m", help="Ground sampling distance (m/pixel) if the file has none.")
+    ] = None,
     preset: Annotated[str, typer.Option(help="Object kind: vehicles or boats.")] = "vehicles",
     out: Annotated[Path | None, typer.Option("--out", help="Write the positions drawn over the image (PNG).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print counts and positions as JSON.")] = False,
@@ -88,7 +90,9 @@ def count(
         }
         typer.echo(json.dumps(doc))
     else:
-        typer.echo(f"{image}: {summary['total']} objects " + json.dumps({k: v for k, v in summary.items() if k != "total"}))
+        typer.echo(
+            f"{image}: {summary['total']} objects " + json.dumps({k: v for k, v in summary.items() if k != "total"})
+        )
 
 
 @optical_app.command()
@@ -96,7 +100,9 @@ def change(
     before: Annotated[Path, typer.Argument(help="Earlier image (file or Sentinel-2 band directory).")],
     after: Annotated[Path, typer.Argument(help="Later image on the same grid.")],
     out: Annotated[Path | None, typer.Option("--out", help="Write the change mask (PNG, 255 = change).")] = None,
-    gsd_m: Annotated[float | None, typer.Option("--gsd-m", help="Pixel size (m) for images with no georeference; default 10.")] = None,
+    gsd_m: Annotated[
+        float | None, typer.Option("--gsd-m", help="Pixel size (m) for images with no georeference; default 10.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Change mask, changed area (m²) and changed regions between two images."""
@@ -131,7 +137,9 @@ def change(
 @optical_app.command()
 def activity(
     site: Annotated[str, typer.Argument(help="Name of the watched place.")],
-    images: Annotated[list[Path], typer.Argument(help="Images of the site, any order (Sentinel-2 directories for ships).")],
+    images: Annotated[
+        list[Path], typer.Argument(help="Images of the site, any order (Sentinel-2 directories for ships).")
+    ],
     kind: Annotated[str, typer.Option(help="ships (vessels at berth) or count (objects, with --preset).")] = "ships",
     preset: Annotated[str, typer.Option(help="Count preset for --kind count.")] = "vehicles",
     gsd_m: Annotated[float | None, typer.Option("--gsd-m", help="Pixel size for images with no georeference.")] = None,
@@ -156,14 +164,28 @@ def activity(
             _fail(f"--kind must be ships or count, got {kind!r}")
             return
         when = scene.acquired_at or datetime.fromtimestamp(img.stat().st_mtime, UTC)
-        rows.append({"site": site, "image_id": scene.scene_id, "sha256": scene_sha256(scene),
-                     "acquired_at": when, "metric": "vessels" if kind == "ships" else f"{preset}", "value": value})
+        rows.append(
+            {
+                "site": site,
+                "image_id": scene.scene_id,
+                "sha256": scene_sha256(scene),
+                "acquired_at": when,
+                "metric": "vessels" if kind == "ships" else f"{preset}",
+                "value": value,
+            }
+        )
     series = flag_surges(pl.DataFrame(rows))
     if chart is not None:
         chart.write_text(svg_chart(series, f"{site}: activity"))
     if as_json:
-        typer.echo(json.dumps([{k: (v.isoformat() if isinstance(v, datetime) else _clean(v)) for k, v in r.items()}
-                               for r in series.iter_rows(named=True)]))
+        typer.echo(
+            json.dumps(
+                [
+                    {k: (v.isoformat() if isinstance(v, datetime) else _clean(v)) for k, v in r.items()}
+                    for r in series.iter_rows(named=True)
+                ]
+            )
+        )
     else:
         for r in series.iter_rows(named=True):
             typer.echo(f"{r['acquired_at']:%Y-%m-%d} {r['metric']}={r['value']:.0f}{'  SURGE' if r['surge'] else ''}")
@@ -173,7 +195,7 @@ def activity(
 def confirm(
     image: Annotated[Path, typer.Argument(help="The image (file or scene directory) the analyst checked.")],
     kind: Annotated[str, typer.Option(help="ships, count or change.")],
-    counts: Annotated[str, typer.Option(help='Confirmed counts as JSON, e.g. \'{"total": 48}\'.')],
+    counts: Annotated[str, typer.Option(help="Confirmed counts as JSON, e.g. '{\"total\": 48}'.")],
     analyst: Annotated[str, typer.Option(help="Who confirmed.")],
     lake: Annotated[Path, typer.Option("--lake", help="Lake directory.")],
     site: Annotated[str | None, typer.Option(help="Watched place.")] = None,
@@ -196,8 +218,16 @@ def confirm(
     except ReadError as exc:
         _fail(str(exc))
         return
-    obs = Observation(image_id=scene.scene_id, sha256=scene_sha256(scene), analyst=analyst,
-                      confirmed_at=datetime.now(UTC), kind=kind, counts=parsed, method_version="analyst",
-                      acquired_at=scene.acquired_at, site=site)
+    obs = Observation(
+        image_id=scene.scene_id,
+        sha256=scene_sha256(scene),
+        analyst=analyst,
+        confirmed_at=datetime.now(UTC),
+        kind=kind,
+        counts=parsed,
+        method_version="analyst",
+        acquired_at=scene.acquired_at,
+        site=site,
+    )
     path = store_observation(lake, obs)
     typer.echo(f"stored {obs.observation_id} in {path}")

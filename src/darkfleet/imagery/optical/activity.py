@@ -44,7 +44,9 @@ def flag_surges(series: pl.DataFrame, params: SurgeParams = SurgeParams()) -> pl
         for i in range(params.min_baseline_images, v.size):
             base[i] = np.median(v[:i])
         surge = (v >= params.surge_factor * base) & (v - base >= params.min_increase)
-        out.append(g.with_columns(pl.Series("baseline", base), pl.Series("surge", np.nan_to_num(surge, nan=0).astype(bool))))
+        out.append(
+            g.with_columns(pl.Series("baseline", base), pl.Series("surge", np.nan_to_num(surge, nan=0).astype(bool)))
+        )
     if not out:
         return series.with_columns(pl.lit(None, pl.Float64).alias("baseline"), pl.lit(False).alias("surge"))
     return pl.concat(out)
@@ -56,7 +58,8 @@ def svg_chart(series: pl.DataFrame, title: str, width_px: int = 720, height_px: 
     w, h = width_px - pad_l - pad_r, height_px - pad_t - pad_b
     palette = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22"]
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width_px}" height="{height_px}" font-family="sans-serif" font-size="11">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width_px}" height="{height_px}"'
+        ' font-family="sans-serif" font-size="11">',
         f'<text x="{pad_l}" y="20" font-size="14">{escape(title)}</text>',
         f'<rect x="{pad_l}" y="{pad_t}" width="{w}" height="{h}" fill="none" stroke="#999"/>',
     ]
@@ -66,7 +69,7 @@ def svg_chart(series: pl.DataFrame, title: str, width_px: int = 720, height_px: 
     times = series["acquired_at"].to_list()
     t0, t1 = min(times), max(times)
     span = max((t1 - t0).total_seconds(), 1.0)
-    vmax = max(float(series["value"].max() or 0.0), 1.0)
+    vmax = max(float(series["value"].cast(pl.Float64).max() or 0.0), 1.0)  # type: ignore[arg-type]
 
     def xy(t: datetime, v: float) -> tuple[float, float]:
         return pad_l + w * (t - t0).total_seconds() / span, pad_t + h * (1 - v / vmax)

@@ -78,7 +78,9 @@ def normalise_to(reference: NDArray[np.floating], image: NDArray[np.floating]) -
     return ((img - mi) / np.where(si > 0, si, 1) * sr + mr).astype(np.float32)
 
 
-def change_magnitude(before: NDArray[np.floating], after: NDArray[np.floating], smoothing_px: float) -> NDArray[np.float32]:
+def change_magnitude(
+    before: NDArray[np.floating], after: NDArray[np.floating], smoothing_px: float
+) -> NDArray[np.float32]:
     a = before.astype(np.float32).reshape(before.shape[0], before.shape[1], -1)
     b = normalise_to(a, after)
     if smoothing_px > 0:

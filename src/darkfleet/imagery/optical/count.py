@@ -99,8 +99,9 @@ def count_objects(rgb: NDArray[np.floating], gsd_m: float, params: CountParams =
     elif params.polarity == "dark":
         evidence = ndimage.grey_closing(gray, size=(win, win)) - gray
     else:  # the gaps between bright objects in a row are dark objects: "both" merges rows
-        evidence = np.maximum(gray - ndimage.grey_opening(gray, size=(win, win)),
-                              ndimage.grey_closing(gray, size=(win, win)) - gray)
+        evidence = np.maximum(
+            gray - ndimage.grey_opening(gray, size=(win, win)), ndimage.grey_closing(gray, size=(win, win)) - gray
+        )
     t = float(threshold_otsu(evidence[:: max(1, evidence.shape[0] // 512), :: max(1, evidence.shape[1] // 512)]))
     mask = evidence > t * params.threshold_scale
     if params.opening_px:

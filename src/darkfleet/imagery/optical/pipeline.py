@@ -35,11 +35,11 @@ def scene_sha256(scene: OpticalScene) -> str:
     return hashlib.sha256("|".join(scene.sha256[k] for k in sorted(scene.sha256)).encode()).hexdigest()
 
 
-def ships_in(path: str | Path, params: ShipParams = ShipParams()) -> tuple[OpticalScene, pl.DataFrame]:
+def ships_in(path: str | Path, params: ShipParams | None = None) -> tuple[OpticalScene, pl.DataFrame]:
     """Ship detections of one scene with lon/lat and provenance columns."""
     scene = read_scene(path)
     px = ground_pixel_m(scene)
-    det, _ = detect_ships(scene.bands, px, params)
+    det, _ = detect_ships(scene.bands, px, params or ShipParams())
     lon, lat = pixel_lonlat(scene, det["row"].to_numpy(), det["col"].to_numpy())
     det = det.with_columns(
         pl.lit(str(path)).alias("file"),
@@ -64,7 +64,7 @@ def count_in(
 
 
 def change_between(
-    before: str | Path, after: str | Path, params: ChangeParams = ChangeParams(), gsd_m: float | None = None
+    before: str | Path, after: str | Path, params: ChangeParams | None = None, gsd_m: float | None = None
 ) -> tuple[OpticalScene, ChangeResult]:
     """Change of AFTER against BEFORE. Sentinel-2 directories use B02–B04 and B08; images use
     their bands. ``gsd_m`` for images with no georeference (default 10 m, Sentinel-2)."""
@@ -75,7 +75,7 @@ def change_between(
         raise ValueError(f"{before} and {after} share no band names ({sorted(a.bands)} vs {sorted(b.bands)})")
     stack_a = np.dstack([a.bands[n] for n in names])
     stack_b = np.dstack([b.bands[n] for n in names])
-    return a, detect_change(stack_a, stack_b, ground_pixel_m(a), params)
+    return a, detect_change(stack_a, stack_b, ground_pixel_m(a), params or ChangeParams())
 
 
 def write_mask_png(mask: NDArray[np.bool_], path: str | Path) -> None:

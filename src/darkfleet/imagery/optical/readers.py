@@ -58,7 +58,9 @@ def read_s2_directory(directory: str | Path, scene_id: str | None = None) -> Opt
     files = s2_band_files(d)
     missing = [b for b in ("B03", "B08") if b not in files]
     if missing:
-        raise ReadError(f"{d}: no {', '.join(missing)} band file (expected names like *_B03_*.tiff); found {sorted(files)}")
+        raise ReadError(
+            f"{d}: no {', '.join(missing)} band file (expected names like *_B03_*.tiff); found {sorted(files)}"
+        )
     bands: dict[str, np.ndarray] = {}
     transform = crs = None
     shape = None
@@ -85,7 +87,9 @@ def read_s2_directory(directory: str | Path, scene_id: str | None = None) -> Opt
     )
 
 
-def read_geotiff(path: str | Path, band_names: tuple[str, ...] | None = None, gsd_m: float | None = None) -> OpticalScene:
+def read_geotiff(
+    path: str | Path, band_names: tuple[str, ...] | None = None, gsd_m: float | None = None
+) -> OpticalScene:
     """A multi-band GeoTIFF (or any raster GDAL reads, PNG included). Band names come from the
     file's band descriptions, else ``band_names``, else B02,B03,B04,B08 for four bands and R,G,B
     for three. ``gsd_m`` is needed when the file has no georeference."""

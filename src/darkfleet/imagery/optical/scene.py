@@ -139,9 +139,7 @@ def to_stac_item(scene: OpticalScene, assets: dict[str, str] | None = None) -> d
     ``darkfleet:sha256``."""
     ring = footprint_lonlat(scene)
     props: dict[str, Any] = {
-        "datetime": scene.acquired_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-        if scene.acquired_at
-        else None,
+        "datetime": scene.acquired_at.astimezone(UTC).isoformat().replace("+00:00", "Z") if scene.acquired_at else None,
         "gsd": scene.gsd_m,
         "darkfleet:shape_px": list(scene.shape),
     }

@@ -79,7 +79,8 @@ def brightness(bands: dict[str, NDArray[np.float32]]) -> NDArray[np.float32]:
     out = np.zeros(next(iter(bands.values())).shape, np.float32)
     for b in names:
         out += bands[b]
-    return out / max(len(names), 1)
+    out /= max(len(names), 1)
+    return out
 
 
 def white_tophat(image: NDArray[np.float32], size_px: int, workers: int = 2) -> NDArray[np.float32]:
@@ -155,8 +156,8 @@ def detect_ships(
     bands: dict[str, NDArray[np.float32]], ground_px_m: float, params: ShipParams = ShipParams()
 ) -> tuple[pl.DataFrame, WaterMask]:
     """Ships in one scene (bands B03 and B08 required). Returns one row per detection
-    (:data:`SHIP_COLUMNS`; ``outline_px`` the oriented rectangle's closed ring, flattened r0, c0, r1, c1, …, r4, c4) and the
-    water mask used."""
+    (:data:`SHIP_COLUMNS`; ``outline_px`` the oriented rectangle's closed ring, flattened
+    r0, c0, r1, c1, …, r4, c4) and the water mask used."""
     if "B03" not in bands or "B08" not in bands:
         raise KeyError(f"ship detection needs bands B03 and B08, got {sorted(bands)}")
     area_px_m2 = ground_px_m**2

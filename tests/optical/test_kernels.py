@@ -1,0 +1,192 @@
+"""Kernels on tiny hand-built images with known answers."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+from affine import Affine
+
+from darkfleet.imagery.optical.activity import SurgeParams, flag_surges, svg_chart
+from darkfleet.imagery.optical.change import ChangeParams, detect_change
+from darkfleet.imagery.optical.count import CountParams, count_objects, summarise
+from darkfleet.imagery.optical.labels import rle_decode
+from darkfleet.imagery.optical.observations import Observation, load_observations, store_observation
+from darkfleet.imagery.optical.scene import OpticalScene, ground_pixel_m, pixel_lonlat, to_stac_item
+from darkfleet.imagery.optical.scoring import Score, mask_score, match_points, match_points_to_masks
+from darkfleet.imagery.optical.ships import ShipParams, component_moments, detect_ships
+from darkfleet.imagery.optical.water import WaterParams, ndwi, water_mask
+
+
+def make_harbour(h: int = 200, w: int = 200) -> tuple[dict[str, np.ndarray], list[tuple[int, int]]]:
+    """Sea on the right half, land on the left, two ships in open water and one alongside."""
+    rng = np.random.default_rng(0)
+    g = np.full((h, w), 1500.0) + rng.normal(0, 30, (h, w))
+    n = np.full((h, w), 500.0) + rng.normal(0, 30, (h, w))
+    g[:, :80] = 1800.0
+    n[:, :80] = 3000.0  # land: bright in NIR
+    ships = [(50, 140), (150, 150)]
+    for r, c in ships:
+        g[r - 2 : r + 3, c - 12 : c + 13] = 4000.0
+        n[r - 2 : r + 3, c - 12 : c + 13] = 6000.0
+    bands = {
+        "B02": g.astype(np.float32),
+        "B03": g.astype(np.float32),
+        "B04": g.astype(np.float32),
+        "B08": n.astype(np.float32),
+    }
+    return bands, ships
+
+
+def test_ndwi_signs() -> None:
+    assert ndwi(np.array([3.0]), np.array([1.0]))[0] == pytest.approx(0.5)
+    assert ndwi(np.array([0.0]), np.array([0.0]))[0] == 0.0
+
+
+def test_water_mask_and_holes() -> None:
+    bands, ships = make_harbour()
+    wm = water_mask(bands["B03"], bands["B08"], 100.0, WaterParams())
+    assert wm.sea[:, 100:].mean() > 0.9 and not wm.sea[:, :70].any()
+    for r, c in ships:
+        assert wm.holes[r, c]
+
+
+def test_detect_ships_finds_planted_ships() -> None:
+    bands, ships = make_harbour()
+    det, _ = detect_ships(bands, 10.0, ShipParams())
+    got = det.select("row", "col").to_numpy()
+    s = match_points(got, np.array(ships, float), 3.0)
+    assert s.tp == 2
+    best = det.sort("score", descending=True).head(2)
+    assert np.allclose(best["length_m"].to_numpy(), 250, rtol=0.1)
+    # Horizontal hulls: long axis across the image, 90° from up.
+    assert np.allclose(best["orientation_deg"].to_numpy(), 90, atol=2)
+
+
+def test_component_moments_rectangle() -> None:
+    lab = np.zeros((50, 50), np.int32)
+    lab[10:40, 20:24] = 1  # 30 rows × 4 cols: vertical
+    m = component_moments(lab, 1)
+    assert m["length_px"][0] == pytest.approx(30, rel=0.01)
+    assert m["width_px"][0] == pytest.approx(4, rel=0.01)
+    assert m["orientation_deg"][0] % 180 == pytest.approx(0, abs=1e-6)
+
+
+def test_web_mercator_pixel_on_the_ground() -> None:
+    # 10 m EPSG:3857 pixels at 60° N are 10·cos 60° = 5 m on the ground.
+    y60 = 6378137.0 * math.log(math.tan(math.pi / 4 + math.radians(60) / 2))
+    scene = OpticalScene(
+        "t", {"B03": np.zeros((10, 10), np.float32)}, 10.0, Affine(10, 0, 0, 0, -10, y60 + 50), "EPSG:3857"
+    )
+    assert ground_pixel_m(scene) == pytest.approx(5.0, rel=1e-3)
+    lon, lat = pixel_lonlat(scene, np.array([4.5]), np.array([-0.5]))
+    assert lat[0] == pytest.approx(60.0, abs=1e-6) and lon[0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_stac_item_has_hash_and_footprint() -> None:
+    scene = OpticalScene(
+        "s",
+        {"B03": np.zeros((4, 4), np.float32)},
+        10.0,
+        Affine(10, 0, 0, 0, -10, 0),
+        "EPSG:3857",
+        datetime(2023, 10, 5, tzinfo=UTC),
+        {"a.tif": "ab" * 32},
+        "sentinel-2",
+    )
+    item = to_stac_item(scene, {"B03": "a.tif"})
+    assert item["properties"]["datetime"] == "2023-10-05T00:00:00Z"
+    assert item["assets"]["B03"]["darkfleet:sha256"] == "ab" * 32
+    assert item["assets"]["B03"]["eo:bands"][0]["common_name"] == "green"
+    assert item["geometry"]["type"] == "Polygon"
+
+
+def test_naive_times_rejected() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        OpticalScene("s", {"L": np.zeros((2, 2), np.float32)}, 1.0, acquired_at=datetime(2023, 1, 1))  # noqa: DTZ001
+
+
+def test_rle_decode_column_major() -> None:
+    m = rle_decode([1, 2, 3], 2, 3)  # column-major: pixel 1 and 2 set
+    assert m.tolist() == [[False, False, False], [True, False, False]] or m.sum() == 2
+    assert m[1, 0] and m[0, 1] and m.sum() == 2
+
+
+def test_scores() -> None:
+    labels = np.zeros((20, 20), np.int32)
+    labels[2:5, 2:5] = 1
+    labels[12:15, 12:15] = 2
+    s = match_points_to_masks(np.array([3.0, 10.0, 3.0]), np.array([3.0, 10.0, 6.0]), labels, 2.0)
+    # (3,3) inside object 1; (3,6) also within 2 px of object 1 but it is taken; (10,10) is 2.8 px from object 2.
+    assert (s.tp, s.fp, s.fn) == (1, 2, 1)
+    assert Score(1, 1, 0).f1 == pytest.approx(2 / 3)
+    a = np.array([[True, False], [True, True]])
+    assert mask_score(a, np.array([[True, True], [False, True]])).as_dict()["f1"] == pytest.approx(2 / 3, abs=1e-4)
+
+
+def test_change_finds_new_building_and_flags_shift() -> None:
+    rng = np.random.default_rng(1)
+    before = rng.normal(100, 5, (120, 120, 3)).astype(np.float32)
+    after = before * 1.3 + 10  # another sun: normalisation removes it
+    after[40:60, 40:60] += 120
+    res = detect_change(before, after, 10.0, ChangeParams())
+    assert res.coregistered
+    truth = np.zeros((120, 120), bool)
+    truth[40:60, 40:60] = True
+    s = mask_score(res.mask, truth)
+    assert s.f1 > 0.8
+    assert res.changed_area_m2 == pytest.approx(res.mask.sum() * 100)
+    assert len(res.polygons_px) >= 1
+    shifted = detect_change(before, np.roll(before, 3, axis=1), 10.0)
+    assert not shifted.coregistered and abs(shifted.shift_px[1]) == pytest.approx(3, abs=0.2)
+
+
+def test_count_splits_rows_of_touching_objects() -> None:
+    img = np.full((200, 200, 3), 60.0, np.float32)
+    for k in range(4):  # four separate buses, 7 m × 3 m at 0.25 m
+        img[20:32, 20 + 40 * k : 68 + 40 * k - 20] = 220
+    img[120:132, 10:190] = 220  # a row of touching vehicles, 45 m long: six of 7 m
+    df = count_objects(img, 0.25, CountParams(max_length_m=15, max_width_m=6, min_length_m=4, min_area_m2=4))
+    groups = df.group_by("group").len()
+    assert groups.height == 5 and df.height == 4 + 6
+    assert summarise(df)["total"] == df.height
+
+
+def test_surge_like_tumangang() -> None:
+    t0 = datetime(2023, 8, 1, tzinfo=UTC)
+    vals = [18, 20, 15, 19, 73]
+    series = pl.DataFrame(
+        {
+            "site": "tumangang",
+            "image_id": [f"i{i}" for i in range(5)],
+            "sha256": "x",
+            "acquired_at": [t0 + timedelta(days=10 * i) for i in range(5)],
+            "metric": "railcars",
+            "value": [float(v) for v in vals],
+        }
+    )
+    out = flag_surges(series, SurgeParams())
+    assert out["surge"].to_list() == [False, False, False, False, True]
+    svg = svg_chart(out, "Tumangang railcars")
+    assert svg.startswith("<svg") and svg.count("<circle") == 5 and "#d62728" in svg
+
+
+def test_observation_roundtrip(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    obs = Observation(
+        "P1888",
+        "ab" * 32,
+        "analyst1",
+        datetime(2023, 10, 5, 12, tzinfo=UTC),
+        "count",
+        {"total": 50, "size:large": 50},
+        "analyst",
+    )
+    p1 = store_observation(tmp_path, obs)
+    p2 = store_observation(tmp_path, obs)
+    assert p1 == p2 and p1.parent.name == "observations"
+    t = load_observations(tmp_path)
+    assert t.num_rows == 1 and t["analyst"][0].as_py() == "analyst1"
+    assert load_observations(tmp_path / "none").num_rows == 0
