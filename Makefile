@@ -1,10 +1,12 @@
 # darkfleet: two entry points for a fresh machine, `make demo` and `make test`.
-# Each creates its own virtual environment; the Debian packages PyICU needs to build
-# (followthemoney / nomenklatura) are installed here when missing.
+# Each creates its own virtual environment. Debian packages are installed here when missing:
+# what PyICU needs to build (followthemoney / nomenklatura), the Pango / HarfBuzz libraries
+# WeasyPrint needs for PDF reports, and Chromium, which the report tests render pages with.
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
-DEBIAN_PKGS := libicu-dev pkg-config g++
+DEBIAN_PKGS := libicu-dev pkg-config g++ libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
+	libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core chromium
 SHARED_DATA ?= ../shared/data
 
 .PHONY: demo test bench lint clean debian

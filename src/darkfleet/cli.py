@@ -134,6 +134,7 @@ def _register_subcommands() -> None:
     from darkfleet.cases.cli import case_app
     from darkfleet.imagery.cli import sar_app
     from darkfleet.imagery.optical_cli import optical_app
+    from darkfleet.report.cli import report
     from darkfleet.sanctions.cli import sanctions_app, screen
 
     app.add_typer(sanctions_app, name="sanctions")
@@ -141,6 +142,7 @@ def _register_subcommands() -> None:
     app.add_typer(sar_app, name="sar")
     app.add_typer(case_app, name="case")
     app.add_typer(optical_app, name="optical")
+    app.command("report")(report)
 
 
 _register_subcommands()
