@@ -17,6 +17,8 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from darkfleet.config import table_params
+
 if TYPE_CHECKING:  # the sanctions stack (followthemoney, nomenklatura) loads on first use
     from darkfleet.sanctions.lake_screen import NoStaticsError, read_identities, screen_identities, write_matches  # noqa: F401
     from darkfleet.sanctions.listing import ListingStatus, diff_versions  # noqa: F401
@@ -253,17 +255,24 @@ def screen(
     on: Annotated[str | None, typer.Option(help="Answer as of this day, YYYY-MM-DD.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     depth: Annotated[int, typer.Option(help="Exposure hops to follow.")] = 2,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML file whose [screen] table overrides the thresholds.")
+    ] = None,
 ) -> None:
     """Screen vessels: one (--name/--imo/--mmsi) or every identity in the lake's AIS statics."""
     from darkfleet.sanctions.lake_screen import NoStaticsError, read_identities, screen_identities, write_matches
     from darkfleet.sanctions.screen import ScreenParams
     from darkfleet.sanctions.service import knowledge, screen_one
+
     day = _day(on, "--on")
+    try:
+        params = table_params(config, "screen", ScreenParams())
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
     try:
         k = knowledge(lake)
     except FileNotFoundError as exc:
         raise _fail(str(exc)) from exc
-    params = ScreenParams()
     if name or imo or mmsi:
         result = screen_one(k, day or datetime.now(UTC).date(), name, imo, mmsi, params, depth)
         if as_json:
