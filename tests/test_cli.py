@@ -62,7 +62,15 @@ def test_errors_are_for_people(tmp_path: Path) -> None:
 
 
 def test_demo(shared_data: Path, tmp_path: Path) -> None:
+    """The reference-case demo: raw files in, findings (and the report when available) out; DIR is a lake."""
     res = runner.invoke(app, ["demo", "--data", str(shared_data), "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
-    assert "holds" in res.stdout and "DOES NOT HOLD" not in res.stdout
-    assert "28 of 28 skipped" in res.stdout
+    assert "ANGARA: 5 round trips found, 5 planted" in res.stdout
+    assert "MARIA: 4 round trips found, 4 planted" in res.stdout
+    assert "0 trip finding(s) about other vessels" in res.stdout
+    findings = json.loads((tmp_path / "findings.json").read_text())
+    assert {f["kind"] for f in findings} >= {"round_trips", "sanctions_exposure", "cargo_flow", "count_surge"}
+    assert (tmp_path / "raw" / "README.txt").exists() and (tmp_path / "truth.json").exists()
+    q = runner.invoke(app, ["query", "--lake", str(tmp_path), "--format", "json",
+                            "SELECT count(*) AS n FROM positions"])
+    assert q.exit_code == 0 and json.loads(q.stdout)[0]["n"] > 100_000

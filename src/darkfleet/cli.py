@@ -131,7 +131,9 @@ def query(
 
 
 def _register_subcommands() -> None:
+    from darkfleet.analysis.cli import reconstruct
     from darkfleet.cases.cli import case_app
+    from darkfleet.events.cli import detect, events
     from darkfleet.imagery.cli import sar_app
     from darkfleet.imagery.optical_cli import optical_app
     from darkfleet.report.cli import report
@@ -143,6 +145,9 @@ def _register_subcommands() -> None:
     app.add_typer(case_app, name="case")
     app.add_typer(optical_app, name="optical")
     app.command("report")(report)
+    app.command("reconstruct")(reconstruct)
+    app.command("detect")(detect)
+    app.command("events")(events)
 
 
 _register_subcommands()
@@ -151,9 +156,11 @@ _register_subcommands()
 @app.command()
 def demo(
     data: Annotated[Path, typer.Option(help="The shared real-data folder.")] = Path("../shared/data"),
-    out_dir: Annotated[Path, typer.Option("--out", help="Where the demo writes its lake.")] = Path("build/demo"),
+    out_dir: Annotated[Path, typer.Option("--out", help="The demo's lake: raw inputs, findings, report.")] = Path(
+        "build/demo"),
 ) -> None:
-    """The built-in demo: ingest the real sample AIS files into a lake and summarise it."""
+    """The reference case end to end: generated raw inputs → ingest, detect, screen, SAR match,
+    case import, reconstruct → findings.json and report.html in the --out lake."""
     from darkfleet.demo import run_demo
 
     try:

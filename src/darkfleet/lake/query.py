@@ -32,7 +32,11 @@ def connect(lake: Lake, extra_views: dict[str, str] | None = None) -> duckdb.Duc
             )
             con.register(f"_empty_{table}", arrow_schema.empty_table())
             con.execute(f"CREATE VIEW {table} AS SELECT * FROM _empty_{table}")
-    for name in ("detections", "sar_scenes", "sar_matches", "events"):  # written by imagery and events
+    if "events" not in (extra_views or {}):  # always there, empty until `darkfleet detect` has run
+        from darkfleet.events.store import events_view_sql
+
+        con.execute(f"CREATE VIEW events AS {events_view_sql(lake)}")
+    for name in ("detections", "sar_scenes", "sar_matches"):  # written by the imagery commands
         if name not in (extra_views or {}) and (lake.root / name).is_dir() and any((lake.root / name).rglob("*.parquet")):
             pattern = _quote(str(lake.root / name / "**" / "*.parquet"))
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{pattern}', "

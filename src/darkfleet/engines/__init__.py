@@ -1,0 +1,1 @@
+"""Where kernels run: ``local`` (in-process, day partitions, all cores) and ``spark`` (PySpark)."""

@@ -1,0 +1,68 @@
+"""Run detection over a lake: build the context (places, land, shore) and pick an engine."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from darkfleet.engines.config import DetectConfig
+from darkfleet.engines.local import LocalEngine
+from darkfleet.engines.steps import Context
+from darkfleet.geo.gazetteer import gazetteer
+from darkfleet.geo.places import geojson_places, wpi_ports
+from darkfleet.geo.shore import ShoreDistance, load_land_mask
+from darkfleet.lake.store import Lake
+
+ENGINES = ("local", "spark")
+MAX_MASK_CELLS = 20_000_000  # about 20 MB of mask and 80 MB of distances
+
+
+def lake_bbox(lake: Lake) -> tuple[float, float, float, float] | None:
+    from darkfleet.lake.query import connect
+
+    row = connect(lake).sql("SELECT min(lon), min(lat), max(lon), max(lat) FROM positions "
+                            "WHERE lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90").fetchall()[0]
+    return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
+def load_places(path: str | Path | None, bbox: tuple[float, float, float, float] | None) -> pl.DataFrame:
+    """searoute's ports in the data's area, plus the user's places (GeoJSON, or a WPI-style CSV)."""
+    pad = None if bbox is None else (bbox[0] - 1, bbox[1] - 1, bbox[2] + 1, bbox[3] + 1)
+    places = gazetteer(searoute=True, bbox=pad)
+    if path is not None:
+        p = Path(path)
+        if not p.exists():
+            raise FileNotFoundError(f"places file {p} does not exist")
+        user = wpi_ports(p) if p.suffix.lower() == ".csv" else geojson_places(p)
+        places = pl.concat([places, user]).unique("place_id", keep="last", maintain_order=True)
+    return places
+
+
+def build_context(lake: Lake, config: DetectConfig, places_file: str | Path | None = None,
+                  land: bool = True) -> Context:
+    bbox = lake_bbox(lake)
+    places = load_places(places_file, bbox)
+    if bbox is None or not land:
+        return Context(config, places)
+    area = max((bbox[2] - bbox[0] + 2) * (bbox[3] - bbox[1] + 2), 1e-6)
+    step = max(1 / 120, math.sqrt(area / MAX_MASK_CELLS))
+    mask = load_land_mask(*bbox, step_deg=step)
+    return Context(config, places, mask, ShoreDistance.from_mask(mask))
+
+
+def detect_lake(lake: Lake, engine: str = "local", config: DetectConfig | None = None,
+                places_file: str | Path | None = None, progress: Callable[[str], None] | None = None,
+                spark_master: str = "local[2]") -> pl.DataFrame:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
+    if lake.table_glob("positions") is None:
+        raise FileNotFoundError(f"{lake.root}: the lake has no positions (run `darkfleet ingest` first)")
+    ctx = build_context(lake, config or DetectConfig(), places_file)
+    if engine == "spark":
+        from darkfleet.engines.spark import SparkEngine
+
+        return SparkEngine(spark_master).run(lake, ctx, progress)
+    return LocalEngine().run(lake, ctx, progress)

@@ -1,0 +1,1 @@
+"""Event detectors over tracks, one module each; every detector is a pure columnar kernel."""

@@ -1,0 +1,67 @@
+"""Stops: a vessel staying within ``max_diameter_m`` for at least ``min_duration_h``, anywhere.
+
+This is movingpandas' ``TrajectoryStopDetector`` definition (a stop is a part of the track that
+stays within a circle of a given diameter for at least a given duration), computed in columns:
+rows whose speed (reported SOG, else implied) is at most ``max_speed_kn`` form still runs; a run
+is a stop if it lasts ``min_duration_h`` and its extent (bounding-box diagonal, an upper bound
+of its diameter) is at most ``max_diameter_m``. ``max_speed_kn`` = 0.5 kn is GFW's
+``stopped_end_speed_knots``; ``max_diameter_m`` = 1 km and ``min_duration_h`` = 2 h are
+darkfleet's defaults (movingpandas has none; GFW counts an anchorage stop from a vessel still in a
+~0.5 km S2 cell).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from darkfleet.events.base import open_since, prepare, run_ids, run_table, step_arrays
+from darkfleet.events.port_visits import speed_kn
+from darkfleet.events.schema import empty_events, finish
+from darkfleet.geo.units import M_PER_DEG_LAT
+
+DETECTOR = "stops/1"
+
+
+@dataclass(frozen=True)
+class StopParams:
+    max_diameter_m: float = 1000.0
+    min_duration_h: float = 2.0
+    max_speed_kn: float = 0.5  # GFW stopped_end_speed_knots
+
+    def __post_init__(self) -> None:
+        if self.max_diameter_m <= 0 or self.min_duration_h <= 0 or self.max_speed_kn < 0:
+            raise ValueError("max_diameter_m > 0, min_duration_h > 0, max_speed_kn ≥ 0 required")
+
+
+def _still(df: pl.DataFrame, params: StopParams) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    s = step_arrays(df)
+    return s, speed_kn(df, s) <= params.max_speed_kn
+
+
+def detect_stops(positions: pl.DataFrame, params: StopParams) -> pl.DataFrame:
+    if positions.height == 0:
+        return empty_events()
+    df = prepare(positions)
+    s, still = _still(df, params)
+    runs = run_ids(s["mmsi"], still)
+    extent = {
+        "lat_span": pl.col("lat").max() - pl.col("lat").min(),
+        "lon_span": pl.col("lon").max() - pl.col("lon").min(),
+    }
+    stops = run_table(df, runs, still, s, extent)
+    dy = stops["lat_span"] * M_PER_DEG_LAT
+    dx = stops["lon_span"] * M_PER_DEG_LAT * np.cos(np.radians(stops["mean_lat"].to_numpy()))
+    stops = stops.with_columns(diameter_m=(dy**2 + dx**2).sqrt())
+    stops = stops.filter((pl.col("duration_h") >= params.min_duration_h)
+                         & (pl.col("diameter_m") <= params.max_diameter_m))
+    stops = stops.with_columns(pl.col("mean_lon").alias("lon"), pl.col("mean_lat").alias("lat"))
+    return finish(stops, "stop", DETECTOR, params, ["duration_h", "diameter_m", "positions"])
+
+
+def stops_open_since(positions: pl.DataFrame, params: StopParams) -> pl.DataFrame:
+    df = prepare(positions)
+    s, still = _still(df, params)
+    return open_since(s["mmsi"], s["t_s"], still, s["vessel"])

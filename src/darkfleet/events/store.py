@@ -1,0 +1,89 @@
+"""Events in the lake: ``<lake>/events/<kind>.parquet``, one file per event kind.
+
+DuckDB reads them all with ``read_parquet('<lake>/events/*.parquet')`` (:func:`events_view_sql`
+gives the view definition for :func:`darkfleet.lake.query.connect`'s ``extra_views``). A
+``detect`` run replaces every kind's file (written to a temporary name, then renamed), and the
+anchorages inferred from the stops go to ``<lake>/events/places/inferred_anchorages.parquet``
+(a places table: name them and pass them back with ``--places``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import polars as pl
+
+from darkfleet.events.schema import EVENT_SCHEMA, KINDS, empty_events
+from darkfleet.lake.store import Lake
+
+
+def events_dir(lake: Lake) -> Path:
+    return lake.root / "events"
+
+
+def events_glob(lake: Lake) -> str:
+    return str(events_dir(lake) / "*.parquet")
+
+
+def events_view_sql(lake: Lake) -> str:
+    """``SELECT`` for a DuckDB ``events`` view (empty, with the columns, before any detect run)."""
+    if not any(events_dir(lake).glob("*.parquet")):
+        cols = ", ".join(f"NULL::{_duck(t)} AS \"{c}\"" for c, t in EVENT_SCHEMA.items())
+        return f"SELECT {cols} WHERE false"
+    return f"SELECT * FROM read_parquet('{events_glob(lake).replace(chr(39), chr(39) * 2)}')"
+
+
+def _duck(t: pl.DataType) -> str:
+    if isinstance(t, pl.Datetime):
+        return "TIMESTAMPTZ"
+    if isinstance(t, pl.List):
+        return "VARCHAR[]"
+    return {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Float64: "DOUBLE"}[type(t)]  # type: ignore[index]
+
+
+def write_events(lake: Lake, events: pl.DataFrame) -> dict[str, int]:
+    """Replace the lake's events; returns the count per kind written."""
+    d = events_dir(lake)
+    d.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for kind in KINDS:
+        part = events.filter(pl.col("kind") == kind).select(list(EVENT_SCHEMA)).sort("mmsi", "start", "id")
+        path = d / f"{kind}.parquet"
+        if part.height == 0:
+            path.unlink(missing_ok=True)
+            continue
+        tmp = d / f".{kind}.parquet.tmp"
+        part.write_parquet(tmp, compression="zstd")
+        os.replace(tmp, path)
+        counts[kind] = part.height
+    return counts
+
+
+def anchorages_path(lake: Lake) -> Path:
+    """Inferred anchorages (a places table) beside the events, outside the events glob."""
+    return events_dir(lake) / "places" / "inferred_anchorages.parquet"
+
+
+def write_anchorages(lake: Lake, anchorages: pl.DataFrame) -> Path:
+    path = anchorages_path(lake)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    anchorages.write_parquet(tmp, compression="zstd")
+    os.replace(tmp, path)
+    return path
+
+
+def read_events(lake: Lake, kinds: list[str] | None = None, mmsi: list[int] | None = None) -> pl.DataFrame:
+    files = sorted(events_dir(lake).glob("*.parquet"))
+    if not files:
+        return empty_events()
+    lf = pl.scan_parquet(files)
+    if kinds:
+        unknown = sorted(set(kinds) - set(KINDS))
+        if unknown:
+            raise ValueError(f"unknown event kind(s) {unknown}; expected some of {list(KINDS)}")
+        lf = lf.filter(pl.col("kind").is_in(kinds))
+    if mmsi:
+        lf = lf.filter(pl.col("mmsi").is_in(mmsi) | pl.col("other_mmsi").is_in(mmsi))
+    return lf.collect().sort("start", "kind", "mmsi", "id")

@@ -1,0 +1,1 @@
+"""Places and geometry: gazetteer, land mask, distance to shore, great-circle distance."""

@@ -1,0 +1,207 @@
+"""The gazetteer: places as a Polars table, from searoute's ports, the World Port Index and GeoJSON.
+
+Schema (``PLACES``): ``place_id`` (stable: ``<source>:<code or name>``), ``name``, ``kind``
+(``port``, ``anchorage``, ``depot``, ``rail_facility``, ...), ``lon``, ``lat`` (WGS84 degrees of
+the reference point), ``radius_m`` (the place's own extent for user places; null for a point
+port, whose extent the detector's entry/exit radii give), ``source``.
+
+GeoJSON polygons are stored as their centroid with the radius of the circle about it that
+covers every vertex (a deliberate simplification: detectors work on distances to points).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from numpy.typing import ArrayLike, NDArray
+from scipy.spatial import cKDTree
+
+from darkfleet.geo.units import chord_to_m, haversine_m, unit_vectors
+
+PLACES = {
+    "place_id": pl.String, "name": pl.String, "kind": pl.String,
+    "lon": pl.Float64, "lat": pl.Float64, "radius_m": pl.Float64, "source": pl.String,
+}
+
+
+def empty_places() -> pl.DataFrame:
+    return pl.DataFrame(schema=PLACES)
+
+
+def searoute_ports() -> pl.DataFrame:
+    """The ports shipped with the ``searoute`` package (UN/LOCODE ids): 3,962 features, 3,924
+    distinct codes (a code listed twice keeps its first position)."""
+    import searoute
+
+    path = Path(searoute.__file__).parent / "data" / "ports.geojson"
+    feats = json.loads(path.read_text())["features"]
+    return pl.DataFrame(
+        {
+            "place_id": [f"searoute:{f['properties']['port']}" for f in feats],
+            "name": [f["properties"].get("name") for f in feats],
+            "kind": ["port"] * len(feats),
+            "lon": [float(f["geometry"]["coordinates"][0]) for f in feats],
+            "lat": [float(f["geometry"]["coordinates"][1]) for f in feats],
+            "radius_m": [None] * len(feats),
+            "source": ["searoute"] * len(feats),
+        },
+        schema=PLACES,
+    ).unique("place_id", keep="first", maintain_order=True)
+
+
+def wpi_ports(path: str | Path) -> pl.DataFrame:
+    """World Port Index rows as exported by GFW's anchorages pipeline (iso3,label,sublabel,latitude,longitude)."""
+    df = pl.read_csv(path, schema_overrides={"sublabel": pl.String})
+    missing = {"iso3", "label", "latitude", "longitude"} - set(df.columns)
+    if missing:
+        raise ValueError(f"{path}: World Port Index CSV lacks column(s) {sorted(missing)}")
+    return df.select(
+        place_id=pl.format("wpi:{}:{}", pl.col("iso3"), pl.col("label")),
+        name=pl.col("label"),
+        kind=pl.lit("port"),
+        lon=pl.col("longitude").cast(pl.Float64),
+        lat=pl.col("latitude").cast(pl.Float64),
+        radius_m=pl.lit(None, pl.Float64),
+        source=pl.lit("wpi"),
+    ).unique("place_id", keep="first", maintain_order=True)
+
+
+def geojson_places(path: str | Path, default_kind: str = "site") -> pl.DataFrame:
+    """User places: Point features (optional ``radius_m`` property) or (Multi)Polygons.
+
+    Properties used: ``id``, ``name``, ``kind``, ``radius_m``. A feature without a name is an
+    error naming the file and feature index.
+    """
+    import shapely.geometry
+
+    doc = json.loads(Path(path).read_text())
+    feats = doc["features"] if doc.get("type") == "FeatureCollection" else [doc]
+    rows = []
+    for i, f in enumerate(feats):
+        props = f.get("properties") or {}
+        name = props.get("name")
+        if not name:
+            raise ValueError(f"{path}: feature {i} has no 'name' property")
+        geom = shapely.geometry.shape(f["geometry"])
+        if geom.geom_type == "Point":
+            lon, lat, radius = geom.x, geom.y, props.get("radius_m")
+        elif geom.geom_type in ("Polygon", "MultiPolygon"):
+            c = geom.centroid
+            xy = np.asarray(geom.convex_hull.exterior.coords)
+            lon, lat = c.x, c.y
+            radius = float(haversine_m(lon, lat, xy[:, 0], xy[:, 1]).max())
+        else:
+            raise ValueError(f"{path}: feature {i} ({name}): geometry {geom.geom_type} is not a Point or Polygon")
+        rows.append({
+            "place_id": f"user:{props.get('id') or name}", "name": name, "kind": props.get("kind") or default_kind,
+            "lon": float(lon), "lat": float(lat),
+            "radius_m": None if radius is None else float(radius), "source": str(path),
+        })
+    return pl.DataFrame(rows, schema=PLACES)
+
+
+_INDEX: dict[tuple[int, int, float, float], dict[str, object]] = {}
+
+
+def _index(places: pl.DataFrame) -> dict[str, object]:
+    """The k-d tree (and screening cells) of a places table, built once per distinct table."""
+    key = (places.height, int(places["place_id"].hash().sum()), float(places["lon"].sum()), float(places["lat"].sum()))
+    if key not in _INDEX:
+        if len(_INDEX) > 16:
+            _INDEX.clear()
+        _INDEX[key] = {"tree": cKDTree(unit_vectors(places["lon"].to_numpy(), places["lat"].to_numpy()))}
+    return _INDEX[key]
+
+
+def nearest_place(places: pl.DataFrame, lon: ArrayLike,
+                  lat: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Index (into ``places``) of the nearest place to each point, and the distance in metres.
+
+    With no places, index -1 and distance +inf.
+    """
+    lo = np.asarray(lon, np.float64)
+    if places.height == 0:
+        return np.full(lo.shape, -1, np.int64), np.full(lo.shape, np.inf)
+    tree: cKDTree = _index(places)["tree"]  # type: ignore[assignment]
+    chord, idx = tree.query(unit_vectors(lo, lat), workers=-1)
+    return np.asarray(idx, np.int64), chord_to_m(chord)
+
+
+def near_places(places: pl.DataFrame, lon: ArrayLike, lat: ArrayLike,
+                reach_m: float) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Like :func:`nearest_place`, but only for points that may lie within ``reach_m`` (plus the
+    place's own ``radius_m``) of some place: index −1 and +inf elsewhere.
+
+    Points are first screened by 0.1° cells marked around each place (a sorted-array look-up).
+    In a cell only one place can reach (the usual case) the distance to it is computed directly;
+    only points in cells shared by several places go to the k-d tree. Beyond ``reach_m`` the
+    answer is always −1 / +inf.
+    """
+    lo = np.asarray(lon, np.float64)
+    la = np.asarray(lat, np.float64)
+    idx = np.full(lo.shape, -1, np.int64)
+    dist = np.full(lo.shape, np.inf)
+    if places.height == 0 or lo.size == 0:
+        return idx, dist
+    cell = 0.1
+    cells, only = _screen_cells(places, reach_m, cell)
+    pts = np.floor(la / cell).astype(np.int64) * 10_000 + np.floor(lo / cell).astype(np.int64)
+    pos = np.minimum(np.searchsorted(cells, pts), len(cells) - 1)
+    hit = cells[pos] == pts
+    single = np.flatnonzero(hit & (only[pos] >= 0))
+    if single.size:
+        p = only[pos[single]]
+        idx[single] = p
+        dist[single] = haversine_m(lo[single], la[single], places["lon"].to_numpy()[p], places["lat"].to_numpy()[p])
+    shared = np.flatnonzero(hit & (only[pos] < 0))
+    if shared.size:
+        i, d = nearest_place(places, lo[shared], la[shared])
+        idx[shared], dist[shared] = i, d
+    beyond = dist > reach_m + np.where(idx >= 0, places["radius_m"].fill_null(0.0).to_numpy()[np.maximum(idx, 0)], 0)
+    idx[beyond], dist[beyond] = -1, np.inf
+    return idx, dist
+
+
+def _screen_cells(places: pl.DataFrame, reach_m: float,
+                  cell: float) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Sorted ids of the ``cell``° cells within ``reach_m`` (+ radius) of some place, and for each
+    the one place that reaches it (−1 when several do). Cached per places table."""
+    idx = _index(places)
+    key = f"cells:{reach_m}:{cell}"
+    if key in idx:
+        return idx[key]  # type: ignore[return-value]
+    plon, plat = places["lon"].to_numpy(), places["lat"].to_numpy()
+    reach = reach_m + places["radius_m"].fill_null(0.0).to_numpy()
+    dlat = reach / 111_000 + cell
+    dlon = dlat / np.maximum(np.cos(np.radians(np.minimum(np.abs(plat) + dlat, 89.0))), 0.01)
+    nx = np.ceil(dlon / cell).astype(np.int64)
+    ny = np.ceil(dlat / cell).astype(np.int64)
+    cx, cy = np.floor(plon / cell).astype(np.int64), np.floor(plat / cell).astype(np.int64)
+    w, h = 2 * nx + 1, 2 * ny + 1
+    per = w * h  # cells marked around each place
+    owner = np.repeat(np.arange(len(cx)), per)
+    k = np.arange(per.sum()) - np.repeat(np.cumsum(per) - per, per)
+    mx = cx[owner] - nx[owner] + k % w[owner]
+    my = cy[owner] - ny[owner] + k // w[owner]
+    ids = my * 10_000 + mx
+    cells, first, count = np.unique(ids, return_index=True, return_counts=True)
+    only = np.where(count == 1, owner[first], -1)
+    idx[key] = (cells, only)
+    return cells, only
+
+
+def within(places: pl.DataFrame, lon: ArrayLike, lat: ArrayLike, radius_m: float) -> tuple[NDArray[np.int64], ...]:
+    """All (point index, place index) pairs closer than ``radius_m`` (k-d tree ball query)."""
+    from darkfleet.geo.units import m_to_chord
+
+    if places.height == 0:
+        e = np.empty(0, np.int64)
+        return e, e
+    tree = cKDTree(unit_vectors(places["lon"].to_numpy(), places["lat"].to_numpy()))
+    pts = cKDTree(unit_vectors(lon, lat))
+    pairs = pts.query_ball_tree(tree, m_to_chord(radius_m))
+    counts = np.fromiter((len(p) for p in pairs), np.int64, len(pairs))
+    return np.repeat(np.arange(len(pairs)), counts), np.fromiter((j for p in pairs for j in p), np.int64, counts.sum())

@@ -1,0 +1,1 @@
+"""Track cleaning, segmentation and vessel identity history."""

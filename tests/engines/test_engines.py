@@ -1,0 +1,77 @@
+"""Both engines give exactly the events of the in-memory reference run, midnight or not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from darkfleet.engines.config import DetectConfig
+from darkfleet.engines.local import LocalEngine
+from darkfleet.engines.memory import run_memory
+from darkfleet.engines.steps import Context
+from darkfleet.lake.store import Lake
+from darkfleet.scenario import ScenarioParams, World, generate
+from darkfleet.scenario.lake import write_world
+
+ENGINE_WORLD = ScenarioParams(seed=5, days=5.0, n_vessels=16, n_encounter_pairs=2, n_loiterers=2, n_gaps=3,
+                              n_jump_spoofs=1, n_land_spoofs=1, n_clones=1, n_renames=1, n_reflags=1)
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return generate(ENGINE_WORLD)
+
+
+@pytest.fixture(scope="module")
+def lake(world: World, tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    lake = Lake.open(tmp_path_factory.mktemp("lake"))
+    write_world(world, lake)
+    return lake
+
+
+@pytest.fixture(scope="module")
+def ctx(world: World) -> Context:
+    return Context(DetectConfig(), world.places, world.land, world.shore)
+
+
+@pytest.fixture(scope="module")
+def reference(world: World, ctx: Context) -> pl.DataFrame:
+    return run_memory(world.positions, world.statics, ctx)
+
+
+def _same(a: pl.DataFrame, b: pl.DataFrame) -> None:
+    key = ["kind", "mmsi", "start", "id"]
+    a, b = a.sort(key), b.sort(key)
+    assert a["id"].to_list() == b["id"].to_list()
+    assert a.equals(b), "same ids but different attributes"
+
+
+def test_local_engine_equals_reference(lake: Lake, ctx: Context, reference: pl.DataFrame) -> None:
+    assert len(list((lake.root / "positions").glob("day=*"))) >= 5
+    found = LocalEngine(workers=2).run(lake, ctx)
+    _same(found, reference)
+    across = found.filter(pl.col("start").dt.date() != pl.col("end").dt.date())
+    kinds = set(across["kind"])
+    assert {"port_visit", "stop"} <= kinds  # events spanning midnight, each found once
+
+
+def test_local_engine_one_worker(lake: Lake, ctx: Context, reference: pl.DataFrame) -> None:
+    _same(LocalEngine(workers=1).run(lake, ctx), reference)
+
+
+@pytest.mark.slow
+def test_spark_engine_equals_reference(lake: Lake, ctx: Context, reference: pl.DataFrame) -> None:
+    pytest.importorskip("pyspark")
+    from darkfleet.engines.spark import SparkEngine
+
+    _same(SparkEngine("local[2]").run(lake, ctx), reference)
+
+
+def test_engine_needs_positions(tmp_path: Path, ctx: Context) -> None:
+    from darkfleet.engines.run import detect_lake
+
+    with pytest.raises(FileNotFoundError, match="no positions"):
+        detect_lake(Lake.open(tmp_path))
+    assert LocalEngine().run(Lake.open(tmp_path), ctx).height == 0

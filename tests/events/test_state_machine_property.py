@@ -1,0 +1,70 @@
+"""The vectorised latch and port-visit machine agree with a plain sequential reference."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from darkfleet.events.base import hysteresis, open_since, run_ids
+from darkfleet.events.port_visits import PortVisitParams, State, port_states
+from tests.events.factories import make_track, north_of, places
+
+
+def latch_reference(key: list[int], set_: list[bool], reset: list[bool]) -> list[bool]:
+    out, on, prev = [], False, None
+    for k, s, r in zip(key, set_, reset, strict=True):
+        if k != prev:
+            on, prev = False, k
+        if r:
+            on = False
+        elif s:
+            on = True
+        out.append(on)
+    return out
+
+
+rows = st.lists(st.tuples(st.integers(0, 2), st.booleans(), st.booleans()), min_size=1, max_size=60)
+
+
+@given(rows)
+def test_latch_matches_sequential(data: list[tuple[int, bool, bool]]) -> None:
+    data.sort(key=lambda r: r[0])
+    key, s, r = (list(x) for x in zip(*data, strict=True))
+    got = hysteresis(np.array(key), np.array(s), np.array(r)).tolist()
+    assert got == latch_reference(key, s, r)
+
+
+def machine_reference(dist_km: list[float], sog: list[float], p: PortVisitParams) -> list[int]:
+    state, out = State.OUTSIDE, []
+    for d, v in zip(dist_km, sog, strict=True):
+        if d > p.exit_radius_km:
+            state = State.OUTSIDE
+        elif state == State.OUTSIDE and d <= p.entry_radius_km:
+            state = State.IN_PORT
+        if state == State.IN_PORT and v <= p.stopped_begin_kn:
+            state = State.STOPPED
+        elif state == State.STOPPED and v >= p.stopped_end_kn:
+            state = State.IN_PORT
+        out.append(int(state))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.5, 2.0, 2.9, 3.3, 3.7, 4.4, 8.0]),
+                          st.sampled_from([0.0, 0.1, 0.2, 0.3, 0.45, 0.5, 0.8, 9.0])), min_size=1, max_size=40))
+def test_port_machine_matches_sequential(steps: list[tuple[float, float]]) -> None:
+    p = PortVisitParams()
+    dist, sog = (list(x) for x in zip(*steps, strict=True))
+    track = make_track(1, np.arange(len(steps)) * 10.0, 130.0, [north_of(42.0, d) for d in dist], sog)
+    got = port_states(track, p, places(("p", 130.0, 42.0)))["state"].to_list()
+    assert got == machine_reference(dist, sog, p)
+
+
+def test_open_since_is_start_of_trailing_run() -> None:
+    key = np.array([1, 1, 1, 1, 2, 2])
+    t = np.array([0.0, 10, 20, 30, 0, 10])
+    active = np.array([False, True, True, True, True, False])
+    since = dict(open_since(key, t, active).iter_rows())
+    assert since == {1: 10.0, 2: 10.0}
+    assert run_ids(key, active).tolist() == [0, 1, 1, 1, 2, 3]
