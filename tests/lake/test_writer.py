@@ -37,7 +37,8 @@ def test_buffering_is_bounded_and_names_are_deterministic(tmp_path: Path) -> Non
     def run(root: Path) -> dict[str, int]:
         w = PartitionWriter(Lake.open(root), "abc", rows_per_file=50, max_buffered_rows=80)
         for k in range(5):
-            w.add("positions", positions(40, datetime(2023, 8, 15, tzinfo=UTC) + timedelta(hours=k), timedelta(seconds=1)))
+            start = datetime(2023, 8, 15, tzinfo=UTC) + timedelta(hours=k)
+            w.add("positions", positions(40, start, timedelta(seconds=1)))
             assert sum(w._buffered.values()) <= 80
         w.close()
         return {str(f.relative_to(root)): pq.read_metadata(f).num_rows for f in sorted(root.rglob("*.parquet"))}

@@ -37,7 +37,8 @@ def connect(lake: Lake, extra_views: dict[str, str] | None = None) -> duckdb.Duc
 
         con.execute(f"CREATE VIEW events AS {events_view_sql(lake)}")
     for name in ("detections", "sar_scenes", "sar_matches"):  # written by the imagery commands
-        if name not in (extra_views or {}) and (lake.root / name).is_dir() and any((lake.root / name).rglob("*.parquet")):
+        folder = lake.root / name
+        if name not in (extra_views or {}) and folder.is_dir() and any(folder.rglob("*.parquet")):
             pattern = _quote(str(lake.root / name / "**" / "*.parquet"))
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{pattern}', "
                         "hive_partitioning=true, union_by_name=true)")
