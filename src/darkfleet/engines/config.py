@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from darkfleet.config import override, read_toml
 from darkfleet.events.encounters import EncounterParams
 from darkfleet.events.gaps import GapParams
 from darkfleet.events.identity import IdentityParams
@@ -47,28 +47,15 @@ class DetectConfig:
 def load_config(path: str | Path | None) -> DetectConfig:
     if path is None:
         return DetectConfig()
-    path = Path(path)
-    try:
-        doc = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from exc
-    return config_from_dict(doc, str(path))
+    return config_from_dict(read_toml(path), str(path))
 
 
 def config_from_dict(doc: dict[str, Any], where: str = "config") -> DetectConfig:
     base = DetectConfig()
+    tables = [f.name for f in dataclasses.fields(DetectConfig)]
     changes = {}
     for table, values in doc.items():
-        if table not in {f.name for f in dataclasses.fields(DetectConfig)}:
-            raise ValueError(f"{where}: unknown table [{table}]; expected one of "
-                             f"{[f.name for f in dataclasses.fields(DetectConfig)]}")
-        current = getattr(base, table)
-        known = {f.name for f in dataclasses.fields(current)}
-        bad = sorted(set(values) - known)
-        if bad:
-            raise ValueError(f"{where}: [{table}] has unknown key(s) {bad}; expected some of {sorted(known)}")
-        try:
-            changes[table] = dataclasses.replace(current, **values)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{where}: [{table}]: {exc}") from exc
+        if table not in tables:
+            raise ValueError(f"{where}: unknown table [{table}]; expected one of {tables}")
+        changes[table] = override(getattr(base, table), values, where, table)
     return dataclasses.replace(base, **changes)

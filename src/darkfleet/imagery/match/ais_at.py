@@ -8,15 +8,14 @@ vessels (no loop per vessel).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-EARTH_RADIUS_M = 6_371_008.8  # IUGG mean Earth radius
-M_PER_NM = 1852.0
-KN_TO_M_S = M_PER_NM / 3600.0  # one knot is 0.5144 m/s
+from darkfleet.geo.units import EARTH_RADIUS_M, M_PER_NM, S_PER_H, haversine_m  # noqa: F401  (re-exported)
+
+KN_TO_M_S = M_PER_NM / S_PER_H  # one knot is 0.5144 m/s
 
 AT_COLUMNS = pl.Schema(
     {
@@ -175,11 +174,3 @@ def positions_at(positions: pl.DataFrame, when: datetime, params: AisAtParams | 
         .cast(AT_COLUMNS)
         .sort("mmsi")
     )
-
-
-def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres on the mean-radius sphere."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
