@@ -9,7 +9,7 @@ DEBIAN_PKGS := libicu-dev pkg-config g++ libpango-1.0-0 libpangoft2-1.0-0 libhar
 	libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core chromium
 SHARED_DATA ?= ../shared/data
 
-.PHONY: demo test bench lint clean debian
+.PHONY: demo test bench bench-events bench-optical lint clean debian
 
 debian:
 	@missing=""; for p in $(DEBIAN_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -36,6 +36,16 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/decode.py
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/screening.py
+	$(BIN)/python benchmarks/sar.py
+
+# The long ones: 50M positions (movingpandas is installed for the comparison), a full S2 tile.
+bench-events: $(VENV)/.installed
+	$(BIN)/pip install -q movingpandas
+	$(BIN)/python benchmarks/events.py
+
+bench-optical: $(VENV)/.installed
+	$(BIN)/python benchmarks/optical.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests benchmarks
