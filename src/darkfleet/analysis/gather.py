@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -18,9 +19,11 @@ from darkfleet.lake.query import connect
 from darkfleet.lake.store import Lake
 
 TS = pl.Datetime("us", "UTC")
-EVIDENCE_COLS = {"obs_id": pl.String, "kind": pl.String, "vessel": pl.String, "imo": pl.Int64, "mmsi": pl.Int64,
-                 "name": pl.String, "place": pl.String, "lon": pl.Float64, "lat": pl.Float64, "start": TS, "end": TS,
-                 "source": pl.String, "sha256": pl.String, "summary": pl.String, "confidence": pl.String}
+EVIDENCE_COLS = pl.Schema({
+    "obs_id": pl.String(), "kind": pl.String(), "vessel": pl.String(), "imo": pl.Int64(), "mmsi": pl.Int64(),
+    "name": pl.String(), "place": pl.String(), "lon": pl.Float64(), "lat": pl.Float64(), "start": TS, "end": TS,
+    "source": pl.String(), "sha256": pl.String(), "summary": pl.String(), "confidence": pl.String(),
+})
 
 
 @dataclass(frozen=True, eq=False)
@@ -168,7 +171,7 @@ def _counts(store: CaseStore, case: str | None, places: pl.DataFrame) -> pl.Data
     rows = [{"count_id": c.uid, "place": names.get(c.place_id or -1), "site": c.site, "object_class": c.object_class,
              "size_class": c.size_class, "colour": c.colour, "observed_at": c.observed_at, "count": c.count,
              "source": c.source, "sha256": c.image_sha256, "image_id": c.image_id} for c in store.counts(case)]
-    schema = {"count_id": pl.String, "place": pl.String, "site": pl.String, "object_class": pl.String,
+    schema: dict[str, Any] = {"count_id": pl.String, "place": pl.String, "site": pl.String, "object_class": pl.String,
               "size_class": pl.String, "colour": pl.String, "observed_at": TS, "count": pl.Int64,
               "source": pl.String, "sha256": pl.String, "image_id": pl.String}
     return pl.DataFrame(rows, schema=schema).filter(pl.col("place").is_not_null())

@@ -7,9 +7,10 @@ the case store and adds the sanctions findings when lists are loaded.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from itertools import combinations
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -70,7 +71,7 @@ def _trip_finding(vessel: str, t: pl.DataFrame, keyed: pl.DataFrame, leg_t: pl.D
     conf = F.trip_confidence(strength, bool(lg["feasible"].all()))
     v = _vessel(ev, keyed.filter(pl.col("vessel") == vessel), vessel)
     anchor, other = t["anchor"][0], t["other"][0]
-    start, end = t["depart"].min(), t["back"].max()
+    start, end = cast(datetime, t["depart"].min()), cast(datetime, t["back"].max())
     claim = F.trips_claim(v["name"] or vessel, v["imo"], t.height, anchor, other, start, end, lg["ais"].to_list())
     gap_ids = sorted({g for ids in lg["gap_ids"].to_list() for g in ids})
     gaps = ev.gaps.filter(pl.col("gap_id").is_in(gap_ids))
@@ -94,7 +95,7 @@ def _round(x: Any) -> Any:
 def _flow_findings(call_t: pl.DataFrame, keyed: pl.DataFrame, ev: Evidence, params: ReconstructParams,
                    pdict: dict[str, Any]) -> list[dict[str, Any]]:
     links = flow_links(call_t, ev.counts, params.flow)
-    out = []
+    out: list[dict[str, Any]] = []
     if links.height == 0:
         return out
     counts = ev.counts
@@ -113,7 +114,8 @@ def _flow_findings(call_t: pl.DataFrame, keyed: pl.DataFrame, ev: Evidence, para
                  f"was at {r['o_place']} "
                  f"({r['o_start']:%Y-%m-%d} – {r['o_end']:%Y-%m-%d}); it next called at {r['d_place']}, where {rises}.")
         rail = g["d_series"].str.contains("rail").any()
-        out.append(F.finding("cargo_flow", claim, v, [r["o_place"], r["d_place"]], r["o_start"], g["d_a_t"].max(),
+        out.append(F.finding("cargo_flow", claim, v, [r["o_place"], r["d_place"]], r["o_start"],
+                             cast(datetime, g["d_a_t"].max()),
                              None, "highly likely" if rail else "likely", evidence, pdict,
                              {"origin_change": int(r["o_change"]), "destination_changes":
                               {x["d_series"]: int(x["d_change"]) for x in g.iter_rows(named=True)}}))

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -25,7 +26,7 @@ from darkfleet.geo.units import M_PER_NM, haversine_expr
 
 RouteDistance = Callable[[float, float, float, float], float]  # (lon1, lat1, lon2, lat2) → metres
 
-OBS_SCHEMA = {"obs_id": pl.String, "kind": pl.String, "vessel": pl.String, "place": pl.String,
+OBS_SCHEMA: dict[str, Any] = {"obs_id": pl.String, "kind": pl.String, "vessel": pl.String, "place": pl.String,
               "lon": pl.Float64, "lat": pl.Float64, "start": pl.Datetime("us", "UTC"), "end": pl.Datetime("us", "UTC")}
 
 

@@ -89,10 +89,10 @@ def _leg(
     lon1: float, lat1: float, lon2: float, lat2: float, route: RouteDistance, p: DarkParams
 ) -> tuple[float, float]:
     """(great-circle m, sea-route m) between two points."""
-    gc = haversine_m(lon1, lat1, lon2, lat2)
+    gc = float(haversine_m(lon1, lat1, lon2, lat2))
     if gc < p.route_min_distance_m:
         return gc, gc
-    return gc, max(gc, route(lon1, lat1, lon2, lat2))
+    return gc, max(gc, float(route(lon1, lat1, lon2, lat2)))
 
 
 def _hours(a: datetime, b: datetime) -> float:
