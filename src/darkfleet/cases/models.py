@@ -79,16 +79,27 @@ class Place(Audited, Base):
     aliases: Mapped[str] = mapped_column(Text, default="")  # '|'-separated
 
 
-class Sighting(Audited, Base):
-    """A vessel seen in an image: named, or described by type, length and colours."""
+class Observed(Audited):
+    """What every observation from imagery has: a stable id, case, place, time, the image it
+    was seen in, and the analyst's confidence."""
 
-    __tablename__ = "sightings"
-    __table_args__ = (UniqueConstraint("uid"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uid: Mapped[str] = mapped_column(String(32))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None)
     place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), default=None)
     observed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    image_id: Mapped[str | None] = mapped_column(String(300), default=None)
+    provider: Mapped[str | None] = mapped_column(String(100), default=None)
+    image_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    confidence: Mapped[str] = mapped_column(String(40), default="likely")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Sighting(Observed, Base):
+    """A vessel seen in an image: named, or described by type, length and colours."""
+
+    __tablename__ = "sightings"
+    __table_args__ = (UniqueConstraint("uid"),)
     lon: Mapped[float | None] = mapped_column(Float, default=None)
     lat: Mapped[float | None] = mapped_column(Float, default=None)
     vessel_name: Mapped[str | None] = mapped_column(String(200), default=None)
@@ -97,33 +108,18 @@ class Sighting(Audited, Base):
     vessel_type: Mapped[str | None] = mapped_column(String(100), default=None)
     length_m: Mapped[float | None] = mapped_column(Float, default=None)
     colours: Mapped[str | None] = mapped_column(String(200), default=None)
-    image_id: Mapped[str | None] = mapped_column(String(300), default=None)
-    provider: Mapped[str | None] = mapped_column(String(100), default=None)
-    image_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
-    confidence: Mapped[str] = mapped_column(String(40), default="likely")
-    note: Mapped[str] = mapped_column(Text, default="")
 
 
-class ObjectCount(Audited, Base):
+class ObjectCount(Observed, Base):
     """Objects counted at a site in an image: containers by size and colour, railcars, ..."""
 
     __tablename__ = "object_counts"
     __table_args__ = (UniqueConstraint("uid"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    uid: Mapped[str] = mapped_column(String(32))
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None)
-    place_id: Mapped[int | None] = mapped_column(ForeignKey("places.id"), default=None)
-    observed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     site: Mapped[str] = mapped_column(String(100), default="")  # quay, ship deck, rail siding, depot
     object_class: Mapped[str] = mapped_column(String(40))
     size_class: Mapped[str | None] = mapped_column(String(40), default=None)
     colour: Mapped[str | None] = mapped_column(String(40), default=None)
     count: Mapped[int] = mapped_column(Integer)
-    image_id: Mapped[str | None] = mapped_column(String(300), default=None)
-    provider: Mapped[str | None] = mapped_column(String(100), default=None)
-    image_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
-    confidence: Mapped[str] = mapped_column(String(40), default="likely")
-    note: Mapped[str] = mapped_column(Text, default="")
 
 
 class Note(Audited, Base):

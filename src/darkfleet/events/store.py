@@ -9,13 +9,12 @@ anchorages inferred from the stops go to ``<lake>/events/places/inferred_anchora
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import polars as pl
 
 from darkfleet.events.schema import EVENT_SCHEMA, KINDS, empty_events
-from darkfleet.lake.store import Lake
+from darkfleet.lake.store import Lake, write_parquet
 
 
 def events_dir(lake: Lake) -> Path:
@@ -53,9 +52,7 @@ def write_events(lake: Lake, events: pl.DataFrame) -> dict[str, int]:
         if part.height == 0:
             path.unlink(missing_ok=True)
             continue
-        tmp = d / f".{kind}.parquet.tmp"
-        part.write_parquet(tmp, compression="zstd")
-        os.replace(tmp, path)
+        write_parquet(part, path)
         counts[kind] = part.height
     return counts
 
@@ -66,12 +63,7 @@ def anchorages_path(lake: Lake) -> Path:
 
 
 def write_anchorages(lake: Lake, anchorages: pl.DataFrame) -> Path:
-    path = anchorages_path(lake)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    anchorages.write_parquet(tmp, compression="zstd")
-    os.replace(tmp, path)
-    return path
+    return write_parquet(anchorages, anchorages_path(lake))
 
 
 def read_events(lake: Lake, kinds: list[str] | None = None, mmsi: list[int] | None = None) -> pl.DataFrame:

@@ -14,29 +14,34 @@ gets its ``sar_scenes`` row (matching needs its footprint to list the AIS vessel
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from darkfleet.imagery.provenance import SceneRecord, detection_ids
 from darkfleet.lake.query import connect
-from darkfleet.lake.store import Lake
+from darkfleet.lake.schema import TS
+from darkfleet.lake.store import (
+    Lake,
+    write_parquet,
+)
 
-TS = pa.timestamp("us", tz="UTC")
 _F64 = pa.float64()
 
-_SCENE_FIELDS = [
+# Which scene a row comes from (shared with the sar_matches table in matchio).
+SCENE_IDENTITY_FIELDS = [
     pa.field("scene_id", pa.string(), nullable=False),
     pa.field("source", pa.string(), nullable=False),
     pa.field("sha256", pa.string(), nullable=False),
     pa.field("source_path", pa.string(), nullable=False),
     pa.field("band", pa.string(), nullable=False),
     pa.field("acquired_at", TS, nullable=False),
+]
+_SCENE_FIELDS = [
+    *SCENE_IDENTITY_FIELDS,
     pa.field("detector_version", pa.string(), nullable=False),
     pa.field("params_json", pa.string(), nullable=False),
 ]
@@ -85,11 +90,6 @@ def _file_stem(scene: SceneRecord) -> str:
     return f"part-{scene.source}-{band}-{scene.params_hash}"
 
 
-def _write(table: pa.Table, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
 
 
 def _scene_columns(scene: SceneRecord, n: int) -> dict[str, list[object]]:
@@ -128,13 +128,13 @@ def write_detections(lake: Lake, scene: SceneRecord, detections: pl.DataFrame) -
     stem = _file_stem(scene)
     day = scene.acquired_at.astimezone(UTC).strftime("%Y-%m-%d")
     path = lake.root / "detections" / f"day={day}" / f"{stem}.parquet"
-    _write(detections_table(scene, detections), path)
+    write_parquet(detections_table(scene, detections), path)
     row = _scene_columns(scene, 1) | {
         "footprint_wkt": [scene.footprint_wkt],
         "stac_item_json": [scene.stac_item_json],
         "n_detections": [detections.height],
     }
-    _write(pa.Table.from_pydict(row, schema=SAR_SCENES), lake.root / "sar_scenes" / f"{stem}.parquet")
+    write_parquet(pa.Table.from_pydict(row, schema=SAR_SCENES), lake.root / "sar_scenes" / f"{stem}.parquet")
     return path
 
 

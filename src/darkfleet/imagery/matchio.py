@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from darkfleet.lake.store import Lake
+from darkfleet.imagery.lakeio import SCENE_IDENTITY_FIELDS
+from darkfleet.lake.schema import TS
+from darkfleet.lake.store import (
+    Lake,
+    write_parquet,
+)
 
-TS = pa.timestamp("us", tz="UTC")
 _F = pa.float64()
 TABLE = "sar_matches"
 
@@ -34,12 +36,7 @@ SAR_MATCHES = pa.schema(
     [
         pa.field("match_id", pa.string(), nullable=False),
         pa.field("kind", pa.string(), nullable=False),  # matched | dark | undetected
-        pa.field("scene_id", pa.string(), nullable=False),
-        pa.field("source", pa.string(), nullable=False),
-        pa.field("sha256", pa.string(), nullable=False),
-        pa.field("source_path", pa.string(), nullable=False),
-        pa.field("band", pa.string(), nullable=False),
-        pa.field("acquired_at", TS, nullable=False),
+        *SCENE_IDENTITY_FIELDS,
         pa.field("detector_version", pa.string(), nullable=False),
         pa.field("detector_params_json", pa.string(), nullable=False),
         pa.field("matcher_version", pa.string(), nullable=False),
@@ -188,11 +185,7 @@ def write_sar_matches(lake: Lake, result: dict[str, Any]) -> Path:
         )
     )
     path = lake.root / TABLE / f"day={day}" / f"part-{sc['source']}-{band}-{det_hash}-{match_hash}.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
-    return path
+    return write_parquet(table, path)
 
 
 def sar_matches_view(lake: Lake) -> dict[str, str]:

@@ -20,13 +20,15 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from darkfleet.lake import schema
 
-COMPRESSION = "zstd"
+COMPRESSION: Literal["zstd"] = "zstd"
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class Lake:
         return pa.concat_tables([pq.read_table(f, schema=schema.SOURCES) for f in files])
 
     def commit_source(self, row: dict[str, object]) -> None:
-        _write(pa.Table.from_pylist([row], schema=schema.SOURCES), self.source_path(str(row["source"])))
+        write_parquet(pa.Table.from_pylist([row], schema=schema.SOURCES), self.source_path(str(row["source"])))
 
     def discard_partial(self, source: str) -> int:
         """Remove output of an ingest of ``source`` that did not complete; return files removed."""
@@ -79,12 +81,12 @@ class Lake:
 
     def write_file(self, table: str, day: str, name: str, rows: pa.Table) -> None:
         """Write one file of a day-partitioned table (see lake.writer for how rows get here)."""
-        _write(rows, self.root / table / f"day={day}" / name)
+        write_parquet(rows, self.root / table / f"day={day}" / name)
 
     def write_rejects(self, source: str, block: int, rows: pa.Table) -> None:
         if rows.num_rows:
             rows = rows.sort_by([("line", "ascending")])
-            _write(rows, self.root / "rejects" / f"source={source}" / f"part-{block:06d}.parquet")
+            write_parquet(rows, self.root / "rejects" / f"source={source}" / f"part-{block:06d}.parquet")
 
     def table_glob(self, table: str) -> str | None:
         """A glob over the table's Parquet files, or None if it has none."""
@@ -94,8 +96,16 @@ class Lake:
         return str(base / "**" / "*.parquet")
 
 
-def _write(table: pa.Table, path: Path) -> None:
+def write_parquet(table: pa.Table | pl.DataFrame, path: Path) -> Path:
+    """Write a Parquet file atomically (temporary name, then rename): a reader never sees half
+    a file, and an interrupted write leaves only a dot-file that no glob of ``*.parquet`` reads."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression=COMPRESSION)
+    if isinstance(table, pl.DataFrame):
+        table.write_parquet(tmp, compression=COMPRESSION)
+    else:
+        pq.write_table(table, tmp, compression=COMPRESSION)
     os.replace(tmp, path)
+    return path
+
+

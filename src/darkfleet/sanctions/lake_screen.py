@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from darkfleet.lake.store import write_parquet
 from darkfleet.sanctions.screen import ScreenParams, screen_vessels
 from darkfleet.sanctions.service import Knowledge, node_statuses
 
@@ -80,9 +81,4 @@ def screen_identities(k: Knowledge, identities: pl.DataFrame, params: ScreenPara
 
 def write_matches(lake: Path, matches: pl.DataFrame) -> Path:
     """Write the matches table, replacing the previous one atomically."""
-    path = Path(lake) / "sanctions" / "matches.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    matches.write_parquet(tmp)
-    tmp.replace(path)
-    return path
+    return write_parquet(matches, Path(lake) / "sanctions" / "matches.parquet")

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from followthemoney import EntityProxy, model, registry
 
+from darkfleet.lake.store import write_parquet
 from darkfleet.sanctions.imo import imo_digits, parse_mmsi
 from darkfleet.sanctions.records import LoadedList
 
@@ -132,10 +133,7 @@ def save_version(
             return existing, False
     base = sanctions_dir(lake)
     rel = Path("lists") / loaded.list_name / f"{list_date.isoformat()}_{sha256[:12]}.parquet"
-    (base / rel).parent.mkdir(parents=True, exist_ok=True)
-    tmp = base / rel.with_suffix(".tmp")
-    pq.write_table(entity_table(loaded.entities), tmp)
-    tmp.replace(base / rel)
+    write_parquet(entity_table(loaded.entities), base / rel)
     report = asdict(loaded.report)
     row = {
         "version_id": version_id,
@@ -152,9 +150,7 @@ def save_version(
     versions_path = base / "versions.parquet"
     rows = pq.read_table(versions_path).to_pylist() if versions_path.exists() else []
     rows.append(row)
-    tmp = versions_path.with_suffix(".tmp")
-    pq.write_table(pa.Table.from_pylist(rows, schema=VERSIONS), tmp)
-    tmp.replace(versions_path)
+    write_parquet(pa.Table.from_pylist(rows, schema=VERSIONS), versions_path)
     return ListVersion(version_id, loaded.list_name, loaded.title, list_date, sha256, str(rel)), True
 
 

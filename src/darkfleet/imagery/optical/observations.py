@@ -17,6 +17,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from darkfleet.lake.store import write_parquet
+
 OBSERVATIONS = pa.schema(
     [
         pa.field("observation_id", pa.string(), nullable=False),
@@ -80,10 +82,7 @@ def store_observation(lake_root: str | Path, obs: Observation) -> Path:
         "params_json": obs.params_json,
     }
     path = out_dir / f"obs-{obs.observation_id}.parquet"
-    tmp = path.with_suffix(".tmp")
-    pq.write_table(pa.Table.from_pylist([row], schema=OBSERVATIONS), tmp)
-    tmp.replace(path)
-    return path
+    return write_parquet(pa.Table.from_pylist([row], schema=OBSERVATIONS), path)
 
 
 def load_observations(lake_root: str | Path) -> pa.Table:
