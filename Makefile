@@ -9,7 +9,7 @@ DEBIAN_PKGS := libicu-dev pkg-config g++ libpango-1.0-0 libpangoft2-1.0-0 libhar
 	libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core chromium
 SHARED_DATA ?= ../shared/data
 
-.PHONY: demo test bench bench-events bench-optical lint clean debian
+.PHONY: demo test bench bench-events bench-optical lint clean debian ui
 
 debian:
 	@missing=""; for p in $(DEBIAN_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -46,6 +46,10 @@ bench-events: $(VENV)/.installed
 
 bench-optical: $(VENV)/.installed
 	$(BIN)/python benchmarks/optical.py
+
+# Rebuild the web UI bundle (committed in src/darkfleet/web/static/, so installing needs no node).
+ui:
+	cd ui && npm ci && npm run build
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests benchmarks

@@ -1,0 +1,135 @@
+// The case view: findings (claim, confidence, evidence), the timeline and the evidence list.
+import { api, apiAll } from "./api.js";
+import { fmtNumber, fmtTime, h, replace, testid } from "./dom.js";
+import { showError } from "./messages.js";
+import { kindColor, timelineSvg } from "./timeline.js";
+
+function confidence(value) {
+  if (value === null || value === undefined) return h("span", { class: "muted" }, "—");
+  if (typeof value === "number") {
+    const pct = Math.round(Math.max(0, Math.min(1, value)) * 100);
+    return h("span", { class: "confidence", testid: "finding-confidence", title: `confidence ${fmtNumber(value)}` },
+      h("span", { class: "bar" }, h("span", { class: "fill", style: `width:${pct}%` })), ` ${pct}%`);
+  }
+  return h("span", { class: "confidence word", testid: "finding-confidence" }, String(value));
+}
+
+function evidenceItem(e) {
+  return h("li", { class: "evidence", testid: "evidence-item", "data-kind": e.kind, "data-id": e.id },
+    h("span", { class: "kind", style: `border-color:${kindColor(e.kind)}` }, e.kind.replace("_", " ")), " ",
+    h("span", { class: "time" }, fmtTime(e.time)),
+    e.place ? h("span", { class: "place" }, ` · ${e.place}`) : null,
+    h("div", { class: "summary" }, e.summary || ""),
+    h("div", { class: "muted" },
+      e.source ? `source: ${e.source}` : "",
+      e.created_by ? h("span", { class: "by", testid: "evidence-by" }, ` · by ${e.created_by}`) : null));
+}
+
+export class CaseView {
+  constructor(app) {
+    this.app = app;
+    this.panel = testid("case-panel");
+    this.select = testid("case-select");
+    this.name = null;
+    this.data = null;
+    this.evidence = [];
+    this.select.addEventListener("change", () => this.select.value && this.open(this.select.value));
+  }
+
+  async loadList() {
+    let cases;
+    try {
+      cases = await apiAll("/api/cases");
+    } catch (err) {
+      if (err.status !== 401) showError("Loading the cases", err);
+      return [];
+    }
+    replace(this.select, h("option", { value: "" }, "—"),
+      cases.map((c) => h("option", { value: c.name, title: c.title || "" }, c.title ? `${c.name}: ${c.title}` : c.name)));
+    if (this.name) this.select.value = this.name;
+    return cases;
+  }
+
+  async open(name) {
+    this.name = name;
+    this.select.value = name;
+    this.app.showTab("case");
+    replace(this.panel, h("p", { class: "muted" }, `Loading case ${name}…`));
+    let data;
+    try {
+      data = await api(`/api/cases/${encodeURIComponent(name)}`);
+    } catch (err) {
+      replace(this.panel, h("p", { class: "error", testid: "case-error" }, `Case ${name}: ${err.message}`));
+      showError(`Opening case ${name}`, err);
+      return;
+    }
+    if (name !== this.name) return;
+    this.data = data;
+    this.timelineBox = h("div", { class: "timeline-box" });
+    this.evidenceList = h("ul", { class: "evidence-list", testid: "evidence-list" }, h("li", { class: "muted" }, "Loading…"));
+    replace(this.panel,
+      h("h2", { testid: "case-title" }, data.title || data.name),
+      data.description ? h("p", {}, data.description) : null,
+      h("div", { class: "chips", testid: "case-vessels" }, (data.vessels || []).map((v) =>
+        h("button", { type: "button", class: "chip vessel", "data-mmsi": v.mmsi, onclick: () => this.app.selectVessel(v.mmsi) },
+          v.name || `MMSI ${v.mmsi}`))),
+      h("h3", {}, `Findings (${(data.findings || []).length})`),
+      h("ol", { class: "findings", testid: "findings" }, (data.findings || []).map((f) => this.finding(f))),
+      h("h3", {}, "Timeline"),
+      this.timelineBox,
+      h("div", { class: "row" }, h("h3", {}, "Evidence"),
+        h("button", { type: "button", testid: "case-add-observation", onclick: () => this.app.startObservation() },
+          "+ Observation")),
+      this.evidenceList);
+    await this.refreshEvidence();
+  }
+
+  finding(f) {
+    const vessel = f.vessel || {};
+    const evidence = f.evidence || [];
+    return h("li", { class: "finding", testid: "finding", "data-id": f.id },
+      h("div", { class: "finding-head" }, h("span", { class: "kind" }, (f.kind || "").replace("_", " ")), " ",
+        confidence(f.confidence)),
+      h("p", { class: "claim", testid: "finding-claim" }, f.claim || ""),
+      h("div", { class: "muted" }, [vessel.name, vessel.mmsi ? `MMSI ${vessel.mmsi}` : null].filter(Boolean).join(" · "),
+        f.start ? ` · ${fmtTime(f.start)} – ${fmtTime(f.end)}` : ""),
+      evidence.length ? h("details", {}, h("summary", {}, `${evidence.length} pieces of evidence`),
+        h("ul", { class: "evidence-list" }, evidence.map(evidenceItem))) : null,
+      (f.judgements || []).length ? h("div", { class: "muted" }, `${f.judgements.length} judgement(s): `,
+        f.judgements.map((j) => `${j.verdict || ""}${j.analyst || j.created_by ? ` (${j.analyst || j.created_by})` : ""}`).join(", ")) : null);
+  }
+
+  async refreshEvidence() {
+    if (!this.name) return;
+    const name = this.name;
+    try {
+      this.evidence = await apiAll(`/api/cases/${encodeURIComponent(name)}/evidence`);
+    } catch (err) {
+      showError(`Loading the evidence of ${name}`, err);
+      this.evidence = [];
+    }
+    if (name !== this.name) return;
+    const sorted = [...this.evidence].sort((a, b) => (String(a.time) < String(b.time) ? 1 : -1));
+    replace(this.evidenceList, sorted.length ? sorted.map(evidenceItem) : h("li", { class: "muted" }, "No evidence yet."));
+    this.drawTimeline();
+  }
+
+  /** The case's timeline plus the analysts' sightings and counts, one lane per vessel. */
+  drawTimeline() {
+    const names = new Map((this.data.vessels || []).map((v) => [String(v.mmsi), v.name || String(v.mmsi)]));
+    const entries = (this.data.timeline || []).map((t) => ({
+      time: t.time, end: t.end, kind: t.kind, label: t.label, lane: t.mmsi ? names.get(String(t.mmsi)) || String(t.mmsi) : "case",
+    }));
+    const seen = new Set(entries.map((e) => `${e.kind}|${e.time}`));
+    for (const e of this.evidence) {
+      if ((e.kind === "sighting" || e.kind === "count") && e.time && !seen.has(`${e.kind}|${e.time}`)) {
+        entries.push({ time: e.time, kind: e.kind, label: e.summary, lane: "observations" });
+      }
+    }
+    const width = Math.max(this.panel.clientWidth - 8, 320);
+    replace(this.timelineBox, timelineSvg(entries, {
+      width,
+      onPick: (from, to) => this.app.slider.select(from, to),
+    }));
+  }
+}
