@@ -138,6 +138,7 @@ def _register_subcommands() -> None:
     from darkfleet.imagery.optical_cli import optical_app
     from darkfleet.report.cli import report
     from darkfleet.sanctions.cli import sanctions_app, screen
+    from darkfleet.web.cli import serve, token_app
 
     app.add_typer(sanctions_app, name="sanctions")
     app.command("screen")(screen)
@@ -148,6 +149,8 @@ def _register_subcommands() -> None:
     app.command("reconstruct")(reconstruct)
     app.command("detect")(detect)
     app.command("events")(events)
+    app.command("serve")(serve)
+    app.add_typer(token_app, name="token")
 
 
 _register_subcommands()

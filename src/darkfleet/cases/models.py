@@ -140,3 +140,16 @@ class Judgement(Audited, Base):
     finding_id: Mapped[str] = mapped_column(String(200))
     verdict: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text, default="")
+
+
+class ApiToken(Base):
+    """A web API token (``darkfleet token add``): its name is the user every write is recorded
+    under; only the SHA-256 of the token is stored, never the token itself."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20))  # viewer | analyst | admin
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -1,0 +1,1 @@
+"""One router per resource; ``darkfleet.web.app`` includes them all."""
