@@ -14,8 +14,8 @@ function confidence(value) {
   return h("span", { class: "confidence word", testid: "finding-confidence" }, String(value));
 }
 
-function evidenceItem(e) {
-  return h("li", { class: "evidence", testid: "evidence-item", "data-kind": e.kind, "data-id": e.id },
+function evidenceItem(e, testId = "evidence-item") {
+  return h("li", { class: "evidence", testid: testId, "data-kind": e.kind, "data-id": e.id },
     h("span", { class: "kind", style: `border-color:${kindColor(e.kind)}` }, e.kind.replace("_", " ")), " ",
     h("span", { class: "time" }, fmtTime(e.time)),
     e.place ? h("span", { class: "place" }, ` · ${e.place}`) : null,
@@ -73,10 +73,10 @@ export class CaseView {
       h("div", { class: "chips", testid: "case-vessels" }, (data.vessels || []).map((v) =>
         h("button", { type: "button", class: "chip vessel", "data-mmsi": v.mmsi, onclick: () => this.app.selectVessel(v.mmsi) },
           v.name || `MMSI ${v.mmsi}`))),
-      h("h3", {}, `Findings (${(data.findings || []).length})`),
-      h("ol", { class: "findings", testid: "findings" }, (data.findings || []).map((f) => this.finding(f))),
       h("h3", {}, "Timeline"),
       this.timelineBox,
+      h("h3", {}, `Findings (${(data.findings || []).length})`),
+      h("ol", { class: "findings", testid: "findings" }, (data.findings || []).map((f) => this.finding(f))),
       h("div", { class: "row" }, h("h3", {}, "Evidence"),
         h("button", { type: "button", testid: "case-add-observation", onclick: () => this.app.startObservation() },
           "+ Observation")),
@@ -94,12 +94,14 @@ export class CaseView {
       h("div", { class: "muted" }, [vessel.name, vessel.mmsi ? `MMSI ${vessel.mmsi}` : null].filter(Boolean).join(" · "),
         f.start ? ` · ${fmtTime(f.start)} – ${fmtTime(f.end)}` : ""),
       evidence.length ? h("details", {}, h("summary", {}, `${evidence.length} pieces of evidence`),
-        h("ul", { class: "evidence-list" }, evidence.map(evidenceItem))) : null,
+        h("ul", { class: "evidence-list", testid: "finding-evidence" },
+          evidence.map((e) => evidenceItem(e, "finding-evidence-item")))) : null,
       (f.judgements || []).length ? h("div", { class: "muted" }, `${f.judgements.length} judgement(s): `,
         f.judgements.map((j) => `${j.verdict || ""}${j.analyst || j.created_by ? ` (${j.analyst || j.created_by})` : ""}`).join(", ")) : null);
   }
 
-  async refreshEvidence() {
+  /** Reload the evidence list; `highlight` ({id, uid}) marks a just-added row and scrolls to it. */
+  async refreshEvidence(highlight = null) {
     if (!this.name) return;
     const name = this.name;
     try {
@@ -109,9 +111,18 @@ export class CaseView {
       this.evidence = [];
     }
     if (name !== this.name) return;
-    const sorted = [...this.evidence].sort((a, b) => (String(a.time) < String(b.time) ? 1 : -1));
-    replace(this.evidenceList, sorted.length ? sorted.map(evidenceItem) : h("li", { class: "muted" }, "No evidence yet."));
+    // Newest first; undated evidence (a sanctions list, a registry record) at the end.
+    const sorted = [...this.evidence].sort((a, b) => (b.time || "").localeCompare(a.time || ""));
+    const items = sorted.map((e) => evidenceItem(e));
+    replace(this.evidenceList, items.length ? items : h("li", { class: "muted" }, "No evidence yet."));
     this.drawTimeline();
+    if (highlight) {
+      const i = sorted.findIndex((e) => [highlight.id, highlight.uid].map(String).includes(String(e.id)));
+      if (i >= 0) {
+        items[i].classList.add("new");
+        items[i].scrollIntoView({ block: "center" });
+      }
+    }
   }
 
   /** The case's timeline plus the analysts' sightings and counts, one lane per vessel. */

@@ -64,6 +64,7 @@ class App {
     testid("sign-out").hidden = false;
     testid("add-observation").disabled = me.role === "viewer";
     await this.map.ready;
+    this.map.online = true;
     this.map.loadBasemap();
     await Promise.all([this.loadLayers(), this.cases.loadList()]);
   }

@@ -92,6 +92,7 @@ export class DarkfleetMap {
     this.pickHandler = null;
     this.placeLabels = [];
     this.basemapSeq = 0;
+    this.online = false; // set once signed in: no API call goes out without a token
     this.ready = new Promise((resolve) => this.map.once("load", resolve));
     this.map.on("moveend", () => this.loadBasemap());
     this.map.on("zoomend", () => this.updateLabels());
@@ -100,7 +101,6 @@ export class DarkfleetMap {
       this.map.on("mouseenter", layer, () => { this.map.getCanvas().style.cursor = "pointer"; });
       this.map.on("mouseleave", layer, () => { this.map.getCanvas().style.cursor = ""; });
     }
-    this.ready.then(() => this.loadBasemap());
   }
 
   setData(source, data) {
@@ -109,6 +109,7 @@ export class DarkfleetMap {
 
   /** Land polygons for the visible box, padded so that small pans need no refetch to look right. */
   async loadBasemap() {
+    if (!this.online) return;
     const b = this.map.getBounds();
     const padLon = (b.getEast() - b.getWest()) * 0.25;
     const padLat = (b.getNorth() - b.getSouth()) * 0.25;
@@ -117,13 +118,13 @@ export class DarkfleetMap {
       clamp(b.getEast() + padLon, -180, 180), clamp(b.getNorth() + padLat, -85, 85)]
       .map((v) => v.toFixed(3)).join(",");
     if (bbox === this.basemapBbox) return;
+    this.basemapBbox = bbox;
     const seq = ++this.basemapSeq;
     try {
       const land = await api("/api/basemap", { params: { bbox } });
-      if (seq !== this.basemapSeq) return; // a newer view was requested meanwhile
-      this.basemapBbox = bbox;
-      this.setData("land", land);
+      if (seq === this.basemapSeq) this.setData("land", land); // else a newer view was requested meanwhile
     } catch (err) {
+      if (seq === this.basemapSeq) this.basemapBbox = null; // try again on the next move
       if (err.status !== 401) showError("Loading the coastline", err);
     }
   }

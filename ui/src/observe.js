@@ -155,8 +155,8 @@ export class ObservationForm {
     showNotice(`${kind === "count" ? "Count" : "Sighting"} saved by ${row.created_by || "you"}.`);
     if (row.case) {
       if (row.case !== this.app.cases.name) await this.app.cases.open(row.case);
-      else await this.app.cases.refreshEvidence();
       this.app.showTab("case");
+      await this.app.cases.refreshEvidence({ id: row.id, uid: row.uid });
     }
   }
 }
