@@ -1,9 +1,10 @@
 """The analyst UI in real headless Chromium against a real `darkfleet serve` on the demo lake.
 
 Debian's /usr/bin/chromium is driven by Playwright's Python package (`executable_path`; no browser is
-downloaded). The server runs as a subprocess on 127.0.0.1 with a copy of the demo case store, so the
-tokens and sightings made here never reach build/demo. Screenshots go to the test's tmp dir and to
-build/ui-screenshots/ (git-ignored).
+downloaded). The server runs as a subprocess on 127.0.0.1 over the session's demo lake (the
+`demo_lake` fixture of tests/web/conftest.py, built in a tmp dir), so the tokens and sightings made
+here never reach build/demo. Screenshots go to the test's tmp dir and to build/ui-screenshots/
+(git-ignored).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from tests.web.conftest import make_token
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,27 +81,13 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="module")
-def ui_lake(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the demo lake (build/demo, else built from the shared data): the server writes only here."""
-    lake = tmp_path_factory.mktemp("ui-lake") / "demo"
-    demo = ROOT / "build" / "demo"
-    if (demo / "cases.sqlite").is_file():
-        shutil.copytree(demo, lake, ignore=shutil.ignore_patterns("raw", "cache"))
-    else:
-        subprocess.run([_darkfleet(), "demo", "--data", str(shared_data), "--out", str(lake)], check=True,
-                       capture_output=True, timeout=1800)
-    return lake
-
-
-@pytest.fixture(scope="module")
-def server(ui_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    made = subprocess.run([_darkfleet(), "token", "add", USER, "--role", "analyst", "--lake", str(ui_lake)],
-                          check=True, capture_output=True, text=True, timeout=120)
-    token = made.stdout.strip().splitlines()[-1]
+def server(demo_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`darkfleet serve` on the session's demo lake (tests/web/conftest.py builds it in a tmp dir)."""
+    token = make_token(demo_lake, "analyst", USER)
     port = _free_port()
     log = tmp_path_factory.mktemp("ui-server") / "serve.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([_darkfleet(), "serve", "--lake", str(ui_lake), "--port", str(port),
+        proc = subprocess.Popen([_darkfleet(), "serve", "--lake", str(demo_lake), "--port", str(port),
                                  "--host", "127.0.0.1"], stdout=out, stderr=subprocess.STDOUT,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
     base = f"http://127.0.0.1:{port}"
@@ -114,7 +103,7 @@ def server(ui_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"darkfleet serve did not come up: {log.read_text()[-3000:]}")
             time.sleep(0.5)
-        yield Server(base, token, ui_lake, log)
+        yield Server(base, token, demo_lake, log)
     finally:
         proc.terminate()
         try:
