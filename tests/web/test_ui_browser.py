@@ -198,7 +198,21 @@ def test_sign_in_search_track_case_and_sighting(page: tuple, server: Server, tmp
     assert pg.locator("[data-testid=dark-leg-count]").inner_text() == f"{len(dark_ids)} dark legs"
     assert pg.locator("[data-testid=sanctions-panel] [data-testid=sanctions-match]").count() > 0
     assert pg.locator("[data-testid=event-list] [data-testid=event-item]").count() > 0
+
+    # Events are markers with popups: click one where the map draws it.
+    point = pg.evaluate("""() => {
+        const map = window.darkfleetMap;
+        const [f] = map.queryRenderedFeatures({layers: ['events']});
+        const p = map.project(f.geometry.coordinates);
+        const box = map.getCanvas().getBoundingClientRect();
+        return {x: box.left + p.x, y: box.top + p.y, kind: f.properties.kind};
+    }""")
+    pg.mouse.click(point["x"], point["y"])
+    popup = pg.locator("[data-testid=event-popup]")
+    popup.wait_for()
+    assert point["kind"].replace("_", " ") in popup.inner_text().lower()
     _shot(pg, tmp_path, "vessel-angara.png")
+    pg.keyboard.press("Escape")
 
     # The time slider: the last tenth of the span keeps only the dark legs that reach into it.
     pg.evaluate("""() => {
@@ -247,6 +261,22 @@ def test_sign_in_search_track_case_and_sighting(page: tuple, server: Server, tmp
     assert any(e["kind"] == "sighting" and e.get("created_by") == USER and source in (e.get("source") or "")
                for e in evidence), "the sighting is in the case store, recorded with the token's user"
     _shot(pg, tmp_path, "sighting-added.png")
+
+    # A count too, from the header's button: a count is of a place (the store keeps no point for it).
+    pg.click("[data-testid=add-observation]")
+    pg.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
+    pg.wait_for_selector("[data-testid=observation-form] [data-testid=obs-kind]")
+    pg.select_option("[data-testid=obs-kind]", "count")
+    pg.select_option("[data-testid=obs-object_class]", "container")
+    pg.fill("[data-testid=obs-count]", "12")
+    place = pg.locator("[data-testid=obs-place] option").nth(1).get_attribute("value")
+    pg.select_option("[data-testid=obs-place]", place)
+    pg.fill("[data-testid=obs-source]", f"{source} count")
+    pg.fill("[data-testid=obs-observed_at]", "2023-09-02T04:00")
+    pg.click("[data-testid=obs-submit]")
+    counted = pg.locator("[data-testid=evidence-list] > [data-testid=evidence-item]", has_text=f"{source} count")
+    counted.wait_for()
+    assert f"by {USER}" in counted.inner_text() and "12" in counted.inner_text() and place in counted.inner_text()
 
     watch.check()
 

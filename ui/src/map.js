@@ -230,7 +230,7 @@ export class DarkfleetMap {
       body = h("div", { testid: "event-popup" }, h("h4", {}, `${p.kind.replace("_", " ")}`),
         h("table", {}, row("MMSI", p.mmsi), row("other", p.other_mmsi), row("start", fmtTime(p.start)),
           row("end", fmtTime(p.end)), row("place", p.place),
-          attrs.slice(0, 8).map(([k, v]) => row(k, typeof v === "number" ? fmtNumber(v) : String(v)))));
+          attrs.slice(0, 8).map(([k, v]) => row(k, typeof v === "number" && !Number.isInteger(v) ? fmtNumber(v) : String(v)))));
     } else if (feature.layer.id === "detections") {
       const match = p.match ? JSON.parse(p.match) : null;
       body = h("div", { testid: "detection-popup" }, h("h4", {}, p.dark ? "SAR detection: no AIS match (dark)" : "SAR detection"),

@@ -111,6 +111,7 @@ export class ObservationForm {
     const count = this.form.elements.kind.value === "count";
     this.sightingFields.hidden = count;
     this.countFields.hidden = !count;
+    this.form.elements.place.required = count;
   }
 
   close() {
@@ -133,7 +134,10 @@ export class ObservationForm {
       note: el.note.value.trim(),
     };
     if (el.kind.value === "count") {
-      return { ...body, object_class: el.object_class.value, count: int("count"), site: text("site") || "", image_id: text("image_id") };
+      // A count is of a place (quay, rail yard, depot), not of a point: the store keeps no lon/lat for it.
+      const { lon, lat, ...atPlace } = body;
+      return { ...atPlace, object_class: el.object_class.value, count: int("count"), site: text("site") || "",
+        image_id: text("image_id") };
     }
     return { ...body, vessel_name: text("vessel_name"), imo: int("imo"), mmsi: int("mmsi") };
   }
