@@ -16,7 +16,8 @@ from darkfleet.scenario import ScenarioParams, World, generate
 from darkfleet.scenario.lake import write_world
 
 ENGINE_WORLD = ScenarioParams(seed=5, days=5.0, n_vessels=16, n_encounter_pairs=2, n_loiterers=2, n_gaps=3,
-                              n_jump_spoofs=1, n_land_spoofs=1, n_clones=1, n_renames=1, n_reflags=1)
+                              n_jump_spoofs=1, n_land_spoofs=1, n_clones=1, n_renames=1, n_reflags=1,
+                              n_false_flags=1)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def lake(world: World, tmp_path_factory: pytest.TempPathFactory) -> Lake:
 
 @pytest.fixture(scope="module")
 def ctx(world: World) -> Context:
-    return Context(DetectConfig(), world.places, world.land, world.shore)
+    return Context(DetectConfig(), world.places, world.land, world.shore, declared_flags=world.declared_flags)
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,8 @@ FLOOR = 0.95
 
 @pytest.fixture(scope="module")
 def detected(world: World) -> pl.DataFrame:
-    return run_memory(world.positions, world.statics, Context(DetectConfig(), world.places, world.land, world.shore))
+    return run_memory(world.positions, world.statics, Context(DetectConfig(), world.places, world.land, world.shore,
+                                                              declared_flags=world.declared_flags))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -42,3 +43,17 @@ def test_events_are_well_formed(detected: pl.DataFrame) -> None:
     assert set(detected["kind"].unique()) <= set(KINDS)
     positional = detected.filter(pl.col("kind") != "identity_change")
     assert positional.filter(pl.col("source_rows").list.len() < 2).height == 0
+
+
+def test_planted_false_flags_found_with_their_reason(world: World, detected: pl.DataFrame) -> None:
+    planted = world.truth.filter(pl.col("detail") == "flag_mid_mismatch")
+    assert planted.height == 3
+    found = detected.filter(pl.col("attributes").str.json_path_match("$.change") == "flag_mid_mismatch")
+    assert sorted(found["mmsi"]) == sorted(planted["mmsi"])
+    for attrs in found["attributes"]:
+        reason = pl.Series([attrs]).str.json_path_match("$.reason").item()
+        assert "scenario-registry (by imo " in reason and "declares flag" in reason
+    # reflagged vessels: the registry follows the new MID from the switch on, so no mismatch there
+    reflagged = world.vessels.filter(pl.col("mmsi") != pl.col("mmsi_after"))
+    assert reflagged.height == 4
+    assert not set(found["mmsi"]) & (set(reflagged["mmsi_after"]) | set(reflagged["mmsi"]))

@@ -15,6 +15,7 @@ from darkfleet.geo.gazetteer import gazetteer
 from darkfleet.geo.places import geojson_places, wpi_ports
 from darkfleet.geo.shore import ShoreDistance, load_land_mask
 from darkfleet.lake.store import Lake
+from darkfleet.tracks.flags import from_csv, from_sanctions
 
 ENGINES = ("local", "spark")
 MAX_MASK_CELLS = 20_000_000  # about 20 MB of mask and 80 MB of distances
@@ -41,26 +42,35 @@ def load_places(path: str | Path | None, bbox: tuple[float, float, float, float]
     return places
 
 
+def load_declared_flags(lake: Lake, flags_file: str | Path | None = None) -> pl.DataFrame:
+    """Flags declared for vessels: the lake's sanctions lists, plus the analyst's registry file."""
+    parts = [from_sanctions(lake.root)]
+    if flags_file is not None:
+        parts.append(from_csv(flags_file))
+    return pl.concat(parts)
+
+
 def build_context(lake: Lake, config: DetectConfig, places_file: str | Path | None = None,
-                  land: bool = True) -> Context:
+                  land: bool = True, flags_file: str | Path | None = None) -> Context:
     bbox = lake_bbox(lake)
     places = load_places(places_file, bbox)
+    declared = load_declared_flags(lake, flags_file)
     if bbox is None or not land:
-        return Context(config, places)
+        return Context(config, places, declared_flags=declared)
     area = max((bbox[2] - bbox[0] + 2) * (bbox[3] - bbox[1] + 2), 1e-6)
     step = max(1 / 120, math.sqrt(area / MAX_MASK_CELLS))
     mask = load_land_mask(*bbox, step_deg=step)
-    return Context(config, places, mask, ShoreDistance.from_mask(mask))
+    return Context(config, places, mask, ShoreDistance.from_mask(mask), declared_flags=declared)
 
 
 def detect_lake(lake: Lake, engine: str = "local", config: DetectConfig | None = None,
                 places_file: str | Path | None = None, progress: Callable[[str], None] | None = None,
-                spark_master: str = "local[2]") -> pl.DataFrame:
+                spark_master: str = "local[2]", flags_file: str | Path | None = None) -> pl.DataFrame:
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
     if lake.table_glob("positions") is None:
         raise FileNotFoundError(f"{lake.root}: the lake has no positions (run `darkfleet ingest` first)")
-    ctx = build_context(lake, config or DetectConfig(), places_file)
+    ctx = build_context(lake, config or DetectConfig(), places_file, flags_file=flags_file)
     if engine == "spark":
         from darkfleet.engines.spark import SparkEngine
 

@@ -33,6 +33,7 @@ class Context:
     land: LandMask | None = None
     shore: ShoreDistance | None = None
     reception: ReceptionMaps | None = None
+    declared_flags: pl.DataFrame | None = None  # flags declared for vessels (darkfleet.tracks.flags)
     kinds: frozenset[str] = frozenset(KINDS)  # the detectors to run (benchmarks run a subset)
     cleaning: bool = True  # False: the kernels see the rows as stored (benchmarks of the kernels alone)
 
@@ -175,8 +176,8 @@ def finish_events(parts: list[pl.DataFrame], pairs: pl.DataFrame, shared: pl.Dat
         *parts,
         encounters_from_pairs(pairs, c.encounters, ctx.places),
         clones_from_shared(shared, c.spoofing),
-        detect_identity_changes(statics, c.identity) if statics.height and ctx.wants("identity_change")
-        else empty_events(),
+        detect_identity_changes(statics, c.identity, ctx.declared_flags)
+        if statics.height and ctx.wants("identity_change") else empty_events(),
     ])
     return out.unique("id", keep="first").sort("kind", "mmsi", "start", "id")
 

@@ -38,6 +38,9 @@ def detect(
     config: Annotated[Path | None, typer.Option(
         "--config", help="TOML file of detector parameters ([gaps] min_gap_h = 6, ...).")] = None,
     spark_master: Annotated[str, typer.Option(help="Spark master URL (with --engine spark).")] = "local[2]",
+    flags: Annotated[Path | None, typer.Option(
+        "--flags", help="CSV of declared flags (mmsi and/or imo, flag[, valid_from, valid_to]), checked "
+        "against the MMSIs' MIDs beside the flags of the lake's sanctions lists.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as one JSON object.")] = False,
 ) -> None:
     """Detect gaps, port visits, stops, encounters, loitering, spoofing and identity changes; store them
@@ -51,6 +54,7 @@ def detect(
     try:
         store = Lake.open(lake, create=False)
         found = detect_lake(store, engine.value, load_config(config), places, spark_master=spark_master,
+                            flags_file=flags,
                             progress=None if as_json else (lambda m: err.print(f"[dim]{escape(m)}[/]")))
         counts = write_events(store, found)
         anchorages = infer_anchorages(found, AnchorageParams())

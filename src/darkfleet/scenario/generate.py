@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import numpy as np
@@ -13,7 +14,9 @@ from darkfleet.lake import schema
 from darkfleet.scenario.track import TrackBuilder
 from darkfleet.scenario.truth import TRUTH_SCHEMA
 from darkfleet.scenario.world import MIDS, ScenarioParams, World, _Planner, region_rasters, scenario_places
+from darkfleet.tracks.flags import DECLARED_SCHEMA
 from darkfleet.tracks.identity import imo_check_digit
+from darkfleet.tracks.mid import flag_code_of
 
 SHADOW_MIDS = (620, 667, 341)
 NAMES = ("ORIENT", "PACIFIC", "NORTH", "EASTERN", "GOLDEN", "SEA", "OCEAN", "STAR", "PEARL", "GRACE")
@@ -218,6 +221,8 @@ def _hear(p: ScenarioParams, rng: np.random.Generator, planner: _Planner, tbs: l
     positions = _finish_positions(pl.concat(frames), p)
     statics, id_truth = _statics(p, rng, n, end, mmsi, new_mmsi, switch, imo, names, roles, ts, who)
     truth.extend(id_truth)
+    declared, flag_truth = _registry(p, statics, mmsi, new_mmsi, switch, imo, roles, ts)
+    truth.extend(flag_truth)
     for r in truth:  # a stay the AIS did not hear (transponder off) cannot be scored
         if "_v" in r:
             r["observable"] = int(arrays[r["_v"]]["heard"][r["_s"]:r["_e"]].sum()) >= 2
@@ -231,7 +236,38 @@ def _hear(p: ScenarioParams, rng: np.random.Generator, planner: _Planner, tbs: l
     vessels = pl.DataFrame({"vessel": np.arange(n), "mmsi": mmsi, "mmsi_after": new_mmsi, "imo": imo,
                             "name": names, "roles": [",".join(r) for r in roles]})
     return World(p, positions, statics, places, truth_df.sort("kind", "mmsi", "start"), vessels,
-                 tracks.select("vessel", "mmsi", "ts", "lon", "lat", "sog_kn"), land, shore)
+                 tracks.select("vessel", "mmsi", "ts", "lon", "lat", "sog_kn"), land, shore, declared)
+
+
+def _registry(p: ScenarioParams, statics: pl.DataFrame, mmsi: np.ndarray, new_mmsi: np.ndarray,
+              switch: np.ndarray, imo: np.ndarray, roles: list[list[str]],
+              ts: Callable[[float], object]) -> tuple[pl.DataFrame, list[dict]]:
+    """The world's registry: each IMO's flag, that of its MMSI's MID (the new one's from a
+    reflagging on). ``n_false_flags`` vessels are registered under another flag than their MID's;
+    the truth spans their static reports. (Its own random stream: other draws do not shift.)"""
+    rng = np.random.default_rng([p.seed, 8])
+    codes = flag_code_of(np.r_[mmsi, new_mmsi]).to_list()
+    n = len(mmsi)
+    reflagged = switch <= int(p.days * 1440)
+    pool = [i for i in rng.permutation(p.n_vessels).tolist() if not reflagged[i] and "bad_imo" not in roles[i]]
+    false = {int(i): str(rng.choice(sorted({flag_code_of([m * 1_000_000]).item() for m in MIDS} - {codes[i]})))
+             for i in pool[: p.n_false_flags]}
+    rows, truth = [], []
+    for i in range(n):
+        key = f"{int(imo[i]):07d}"
+        if reflagged[i]:
+            rows += [{"imo": key, "flag": codes[i], "valid_to": ts(switch[i])},
+                     {"imo": key, "flag": codes[n + i], "valid_from": ts(switch[i])}]
+        else:
+            rows.append({"imo": key, "flag": false.get(i, codes[i])})
+        if i in false:
+            roles[i].append("false_flag")
+            seen = statics.filter(pl.col("mmsi") == int(mmsi[i]))["ts"]
+            truth.append(dict(kind="identity_change", mmsi=int(mmsi[i]), start=seen.min(), end=seen.max(),
+                              detail="flag_mid_mismatch"))
+    declared = pl.DataFrame([{"mmsi": None, "valid_from": None, "valid_to": None, **r, "source": "scenario-registry"}
+                             for r in rows], schema=DECLARED_SCHEMA)
+    return declared.select(list(DECLARED_SCHEMA)), truth
 
 
 def _fresh_mmsi(rng: np.random.Generator, mids: tuple[int, ...], taken: set[int]) -> int:

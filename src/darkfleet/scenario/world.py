@@ -22,6 +22,7 @@ from darkfleet.geo.shore import LandMask, ShoreDistance, load_land_mask
 from darkfleet.geo.units import M_PER_NM, haversine_m
 from darkfleet.scenario.routes import Route, sea_route
 from darkfleet.scenario.track import TrackBuilder
+from darkfleet.tracks.flags import empty_declared
 
 # Ports of the Sea of Japan, Yellow Sea and East China Sea whose searoute position is at sea
 # within the land mask's 3 km coastal tolerance.
@@ -64,6 +65,8 @@ class ScenarioParams:
     n_renames: int = 3
     n_reflags: int = 2
     n_bad_imo: int = 1
+    # vessels whose MMSI's MID is not the flag the world's registry declares for them (false flags)
+    n_false_flags: int = 0
     shuttles: tuple[Shuttle, ...] = ()
     speed_kn: tuple[float, float] = (10.0, 14.0)
     dwell_h: tuple[float, float] = (6.0, 30.0)
@@ -103,6 +106,8 @@ class World:
     tracks: pl.DataFrame  # the true motion, minute by minute: vessel, mmsi, ts, lon, lat, sog_kn
     land: LandMask = field(repr=False)
     shore: ShoreDistance = field(repr=False)
+    # the world's ship registry: the flag declared for each IMO (and when), see darkfleet.tracks.flags
+    declared_flags: pl.DataFrame = field(default_factory=empty_declared, repr=False)
 
 
 def berth(shore: ShoreDistance, lon: float, lat: float, max_move_km: float = 4.0) -> tuple[float, float]:

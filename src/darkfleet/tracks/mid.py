@@ -1,7 +1,13 @@
 """Flag state from an MMSI's Maritime Identification Digits (ITU-R M.585, ITU MID table).
 
-The table ships with darkfleet (``tracks/data/mid.csv``: ``mid``, ``flag_state`` as ITU names
-it). A ship station's MMSI is ``MIDXXXXXX``; other forms carry the MID later: ``0MID`` (group),
+The table ships with darkfleet (``tracks/data/mid.csv``): ``mid``, ``flag_state`` as ITU names
+it, ``iso2`` (the ISO 3166 code, lower case, as FollowTheMoney writes a vessel's ``flag``) and,
+for territories the ITU lists under a country ("Gibraltar - United Kingdom ..."),
+``parent_iso2``. The codes were derived from the ITU names with FollowTheMoney's country
+cleaner (parentheticals removed) and checked by hand where it finds none or picks wrong (French
+Guiana is ``gf``, not Guyana; the French southern islands are ``tf``).
+
+A ship station's MMSI is ``MIDXXXXXX``; other forms carry the MID later: ``0MID`` (group),
 ``00MID`` (coast station), ``111MID`` (SAR aircraft), ``98MID``/``99MID`` (craft associated
 with a parent ship, aids to navigation), ``8MID`` (handheld VHF).
 """
@@ -15,11 +21,13 @@ import numpy as np
 import polars as pl
 from numpy.typing import ArrayLike, NDArray
 
+MID_SCHEMA = {"mid": pl.Int32, "flag_state": pl.String, "iso2": pl.String, "parent_iso2": pl.String}
+
 
 @lru_cache(maxsize=1)
 def mid_table() -> pl.DataFrame:
     with resources.files("darkfleet.tracks").joinpath("data/mid.csv").open("rb") as fh:
-        return pl.read_csv(fh, schema={"mid": pl.Int32, "flag_state": pl.String})
+        return pl.read_csv(fh, schema=MID_SCHEMA)
 
 
 def mid_of(mmsi: ArrayLike) -> NDArray[np.int32]:
@@ -41,7 +49,21 @@ def mid_of(mmsi: ArrayLike) -> NDArray[np.int32]:
     return mid
 
 
-def flag_of(mmsi: ArrayLike) -> pl.Series:
-    """Flag state of each MMSI per its MID (null when unknown)."""
+def _lookup(mmsi: ArrayLike, column: str) -> pl.Series:
     mids = pl.DataFrame({"mid": mid_of(mmsi)})
-    return mids.join(mid_table(), on="mid", how="left", maintain_order="left")["flag_state"]
+    return mids.join(mid_table(), on="mid", how="left", maintain_order="left")[column]
+
+
+def flag_of(mmsi: ArrayLike) -> pl.Series:
+    """Flag state of each MMSI per its MID, as the ITU names it (null when unknown)."""
+    return _lookup(mmsi, "flag_state")
+
+
+def flag_code_of(mmsi: ArrayLike) -> pl.Series:
+    """ISO 3166 code (lower case) of each MMSI's MID (null when unknown)."""
+    return _lookup(mmsi, "iso2")
+
+
+def parent_code_of(mmsi: ArrayLike) -> pl.Series:
+    """ISO code of the country a territory's MID is listed under (null when not a territory)."""
+    return _lookup(mmsi, "parent_iso2")
