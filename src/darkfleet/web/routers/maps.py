@@ -7,6 +7,7 @@ import math
 from enum import StrEnum
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Query, Request
 
 from darkfleet.events.schema import KINDS
@@ -180,17 +181,31 @@ def lake_extent(state: WebState) -> tuple[float, float, float, float]:
 
 
 def land_polygons(rings: tuple[tuple[tuple[float, float], ...], ...]) -> list[dict[str, Any]]:
-    """The coast module's rings, filled even-odd (a lake inside land is a hole), as GeoJSON geometries."""
+    """The coast module's rings, filled even-odd as its map draws them (a lake inside land is a hole,
+    an island in that lake land again), as GeoJSON polygons. The rings are contours of one grid,
+    so they never cross: a ring's nesting depth is the number of rings around its first vertex."""
     import shapely
-    from shapely.geometry import Polygon, mapping
+    from shapely.geometry import Polygon
 
-    polys = [shapely.make_valid(Polygon(r)) for r in rings if len(r) >= 4]
-    if not polys:
+    shells = [Polygon(r) for r in rings if len(r) >= 4]
+    if not shells:
         return []
-    land = shapely.symmetric_difference_all(polys)
-    parts = getattr(land, "geoms", [land])
-    return [mapping(shapely.set_precision(g, 1e-4)) for g in parts
-            if g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty]
+    tree = shapely.STRtree(shells)
+    first = shapely.points([s.exterior.coords[0] for s in shells])
+    inside, around = tree.query(first, predicate="within")  # (ring i's first vertex, ring j around it)
+    keep = inside != around
+    inside, around = inside[keep], around[keep]
+    depth = np.bincount(inside, minlength=len(shells))
+    holes: dict[int, list[int]] = {}
+    for i, j in zip(inside.tolist(), around.tolist(), strict=True):
+        if depth[i] % 2 == 1 and depth[j] == depth[i] - 1:  # a hole, in the ring one level up
+            holes.setdefault(j, []).append(i)
+    out = []
+    for i, shell in enumerate(shells):
+        if depth[i] % 2 == 0:
+            poly = Polygon(shell.exterior.coords, [shells[h].exterior.coords for h in holes.get(i, [])])
+            out.append(shapely.geometry.mapping(poly))
+    return out
 
 
 @router.get("/basemap", summary="Land polygons for the map, from the packaged land mask (no tile server)")
