@@ -2,7 +2,7 @@
 import { api, apiAll } from "./api.js";
 import { fmtNumber, fmtTime, h, replace, testid } from "./dom.js";
 import { showError } from "./messages.js";
-import { kindColor, timelineSvg } from "./timeline.js";
+import { kindColor, timelineLegend, timelineSvg } from "./timeline.js";
 
 function confidence(value) {
   if (value === null || value === undefined) return h("span", { class: "muted" }, "—");
@@ -125,22 +125,26 @@ export class CaseView {
     }
   }
 
-  /** The case's timeline plus the analysts' sightings and counts, one lane per vessel. */
+  /** The case's timeline plus the analysts' latest sightings and counts. */
   drawTimeline() {
     const names = new Map((this.data.vessels || []).map((v) => [String(v.mmsi), v.name || String(v.mmsi)]));
+    // One lane per vessel; facts about no vessel (counts at a site) get a lane per place.
+    const lane = (t) => (t.mmsi ? names.get(String(t.mmsi)) || String(t.mmsi) : t.place || "case");
     const entries = (this.data.timeline || []).map((t) => ({
-      time: t.time, end: t.end, kind: t.kind, label: t.label, lane: t.mmsi ? names.get(String(t.mmsi)) || String(t.mmsi) : "case",
+      time: t.time, end: t.end, kind: t.kind, label: [t.label, t.place].filter(Boolean).join(" · "), lane: lane(t),
     }));
-    const seen = new Set(entries.map((e) => `${e.kind}|${e.time}`));
+    // Observations added since the case was opened are in the evidence list but not yet in its timeline.
+    const seen = new Set((this.data.timeline || []).map((t) => String(t.id)));
     for (const e of this.evidence) {
-      if ((e.kind === "sighting" || e.kind === "count") && e.time && !seen.has(`${e.kind}|${e.time}`)) {
-        entries.push({ time: e.time, kind: e.kind, label: e.summary, lane: "observations" });
+      if ((e.kind === "sighting" || e.kind === "count") && e.time && !seen.has(String(e.id))) {
+        seen.add(String(e.id));
+        entries.push({ time: e.time, kind: e.kind, label: e.summary, lane: e.place || "new observations" });
       }
     }
     const width = Math.max(this.panel.clientWidth - 8, 320);
     replace(this.timelineBox, timelineSvg(entries, {
       width,
       onPick: (from, to) => this.app.slider.select(from, to),
-    }));
+    }), timelineLegend(entries.map((e) => e.kind)));
   }
 }

@@ -1,15 +1,19 @@
 // The case timeline as SVG: one lane per vessel (and one for the case's observations), a mark per
 // entry, month ticks along the bottom. Hover shows the label; click selects that day on the slider.
-import { epoch, fmtTime, s } from "./dom.js";
+import { epoch, fmtTime, h, s } from "./dom.js";
 
+// Evidence kinds: AIS events come as "ais_gap", "ais_port_visit", ...; one colour per kind of fact.
 const KIND_COLORS = {
   gap: "#e7298a",
   port_visit: "#1b9e77",
+  stop: "#a6761d",
+  encounter: "#e6ab02",
   sighting: "#d95f02",
   count: "#7570b3",
-  sar: "#222222",
+  object_count: "#7570b3",
+  sar_detection: "#222222",
   detection: "#222222",
-  encounter: "#e6ab02",
+  sanctions_list: "#b00020",
 };
 const LANE_H = 26;
 const LEFT = 92;
@@ -18,7 +22,13 @@ const TOP = 8;
 const AXIS_H = 22;
 
 export function kindColor(kind) {
-  return KIND_COLORS[kind] || "#666666";
+  return KIND_COLORS[String(kind).replace(/^ais_/, "")] || "#888888";
+}
+
+/** Swatches for the kinds on the timeline. */
+export function timelineLegend(kinds) {
+  return h("div", { class: "timeline-legend", testid: "timeline-legend" }, [...new Set(kinds)].sort().map((kind) =>
+    h("span", {}, h("span", { class: "dot", style: `background:${kindColor(kind)}` }), kind.replace(/^ais_/, "").replace("_", " "))));
 }
 
 /**
@@ -45,7 +55,9 @@ export function timelineSvg(entries, { width = 380, onPick = null } = {}) {
   lanes.forEach((lane, i) => {
     const y = TOP + i * LANE_H;
     svg.append(s("rect", { x: 0, y, width, height: LANE_H, class: i % 2 ? "lane odd" : "lane" }));
-    svg.append(s("text", { x: 4, y: y + LANE_H / 2 + 4, class: "lane-label" }, String(lane).slice(0, 14)));
+    const label = String(lane);
+    svg.append(s("text", { x: 4, y: y + LANE_H / 2 + 4, class: "lane-label" },
+      label.length > 15 ? `${label.slice(0, 14)}…` : label, s("title", {}, label)));
   });
 
   // Month ticks (UTC), or day ticks for short cases.
