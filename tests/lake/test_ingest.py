@@ -187,3 +187,99 @@ def test_parallel_ingest_of_several_files_gives_the_same_lake(
     assert [f.skipped for f in parallel.files] == [False, False, False, True]
     assert [f.read for f in serial.files] == [f.read for f in parallel.files]
     assert lake_snapshot(tmp_path / "serial") == lake_snapshot(tmp_path / "parallel")
+
+
+def _chunked(monkeypatch: pytest.MonkeyPatch, head_lines: int) -> None:
+    import darkfleet.lake.chunks as chunks_mod
+
+    monkeypatch.setattr(chunks_mod, "MIN_HEAD_LINES", head_lines)
+
+
+def test_one_file_on_two_processes_gives_the_serial_lake(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks decoded on two processes, multipart messages straddling their boundaries."""
+    from darkfleet.lake import chunks as chunks_mod
+
+    _chunked(monkeypatch, 64)
+    text = (shared_data / "ais/nmea/gpsd/sample.aivdm").read_bytes()
+    big = tmp_path / "big.aivdm"
+    big.write_bytes(text * 40)  # 1.9 MB: 58 chunks of 32 kB
+    opts = IngestOptions(decode=DecodeOptions(assume_time=datetime(2010, 1, 1, tzinfo=UTC),
+                                              multipart_window_lines=8), chunk_bytes=32 << 10, block_bytes=4096)
+    # Some chunk boundaries fall inside multipart messages.
+    lines = big.read_bytes().splitlines(keepends=True)
+    offsets = [0]
+    for ln in lines:
+        offsets.append(offsets[-1] + len(ln))
+    straddling = 0
+    with big.open("rb") as fh:
+        for c in range(1, chunks_mod.n_chunks(big.stat().st_size, opts.chunk_bytes)):
+            k = offsets.index(chunks_mod.chunk_start(fh, c * opts.chunk_bytes, big.stat().st_size))
+            straddling += lines[k].startswith(b"!AIVDM,2,2")
+    assert straddling >= 1
+
+    serial = ingest(Lake.open(tmp_path / "serial"), [big], opts, workers=1).files[0]
+    parallel = ingest(Lake.open(tmp_path / "parallel"), [big], opts, workers=2).files[0]
+    whole = ingest(Lake.open(tmp_path / "whole"), [big], IngestOptions(decode=opts.decode), workers=1).files[0]
+    for r in (parallel, whole):
+        assert (r.read, r.accepted, r.rejected, r.rows) == (serial.read, serial.accepted, serial.rejected, serial.rows)
+    assert serial.read == sum(serial.accepted.values()) + sum(serial.rejected.values())
+    assert lake_snapshot(tmp_path / "serial") == lake_snapshot(tmp_path / "parallel")
+    # The same rows as one chunk: nothing lost or doubled at the boundaries.
+    q = "SELECT * EXCLUDE (day) FROM statics ORDER BY line"
+    ca, cb = connect(Lake.open(tmp_path / "serial")), connect(Lake.open(tmp_path / "whole"))
+    assert ca.sql(q).pl().equals(cb.sql(q).pl())
+
+    # The same chunks shared out between two processes by hand (odd ones to the other process),
+    # so that most chunks are decoded before the state of the one before them is known.
+    import multiprocessing
+    import shutil
+    import tempfile
+    from concurrent.futures import ProcessPoolExecutor
+
+    shutil.rmtree(tmp_path / "parallel")
+    n = chunks_mod.n_chunks(big.stat().st_size, opts.chunk_bytes)
+    source = parallel.source
+    jobs = [chunks_mod.ChunkJob(str(tmp_path / "parallel"), str(big), str(big), source, c, n, opts.chunk_bytes,
+                                opts.decode, opts.block_bytes) for c in range(n)]
+    with tempfile.TemporaryDirectory() as rundir, ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        theirs = pool.submit(chunks_mod.claim_and_decode, jobs[1::2], rundir)
+        results = chunks_mod.claim_and_decode(jobs[0::2], rundir) + theirs.result()
+    assert sorted(r.chunk for r in results) == list(range(n))
+    assert sum(r.redecoded != "" for r in results) >= n // 2
+    assert sum(r.read for r in results) == serial.read
+    serial_files = {k: v for k, v in lake_snapshot(tmp_path / "serial").items()}
+    assert lake_snapshot(tmp_path / "parallel") == serial_files
+
+
+def test_speculative_chunks_are_decoded_again_when_their_state_differs(tmp_path: Path) -> None:
+    """A Gatehouse time carried into a chunk that has none: the chunk is decoded again."""
+    from darkfleet.lake import chunks as chunks_mod
+
+    pos = "!AIVDM,1,1,,A,13u?etPv2;0n:dDPwUM1U1Cb069D,0*24"
+    text = ("$PGHP,1,2023,8,15,6,30,5,250,338,2,,1,09*17\n" + (pos + "\n") * 3000).encode()
+    path = tmp_path / "gh.nmea"
+    path.write_bytes(text)
+    opts = IngestOptions(chunk_bytes=40_000)
+    n = chunks_mod.n_chunks(len(text), opts.chunk_bytes)
+    jobs = [chunks_mod.ChunkJob(str(tmp_path / "lake"), str(path), str(path), "s", c, n, opts.chunk_bytes,
+                                opts.decode, 8192) for c in range(n)]
+    serial, state = [], chunks_mod.ChunkState()
+    for job in jobs:
+        serial.append(chunks_mod.decode_chunk(job, state))
+        state = serial[-1].state
+    snapshot = lake_snapshot(tmp_path / "lake")
+    import shutil
+
+    shutil.rmtree(tmp_path / "lake")
+    first = chunks_mod.decode_chunk(jobs[0], chunks_mod.ChunkState())
+    second = chunks_mod.decode_chunk(jobs[1], None, lambda: first.state)  # speculation
+    assert second.redecoded == "chunk"
+    assert (second.read, second.accepted, second.rejected) == (serial[1].read, serial[1].accepted, serial[1].rejected)
+    assert second.accepted["positions"] == serial[1].read  # every sentence got the carried time
+    for job in jobs[2:]:
+        r = chunks_mod.decode_chunk(job, None, lambda job=job: serial[job.chunk - 1].state)
+        assert r.redecoded == "chunk"
+    assert lake_snapshot(tmp_path / "lake") == snapshot

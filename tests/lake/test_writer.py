@@ -1,4 +1,4 @@
-"""Day-partition writer: bounded buffering, sorted files, names that depend only on the input."""
+"""Day-partition writer: one chunk at a time, sorted files, names that depend only on the input."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def positions(n: int, start: datetime, step: timedelta, mmsi0: int = 0) -> pa.Ta
 def test_rows_land_in_their_utc_day_sorted(tmp_path: Path) -> None:
     w = PartitionWriter(Lake.open(tmp_path), "abc")
     w.add("positions", positions(100, datetime(2023, 8, 15, 20, tzinfo=UTC), timedelta(minutes=5)))
-    w.close()
+    w.end_chunk(0)
     files = sorted((tmp_path / "positions").rglob("*.parquet"))
     assert [f.parent.name for f in files] == ["day=2023-08-15", "day=2023-08-16"]
     for f in files:
@@ -33,18 +33,25 @@ def test_rows_land_in_their_utc_day_sorted(tmp_path: Path) -> None:
     assert w.rows_written["positions"] == 100
 
 
-def test_buffering_is_bounded_and_names_are_deterministic(tmp_path: Path) -> None:
+def test_files_follow_the_chunks_and_names_are_deterministic(tmp_path: Path) -> None:
     def run(root: Path) -> dict[str, int]:
-        w = PartitionWriter(Lake.open(root), "abc", rows_per_file=50, max_buffered_rows=80)
+        w = PartitionWriter(Lake.open(root), "abc", rows_per_file=50)
         for k in range(5):
             start = datetime(2023, 8, 15, tzinfo=UTC) + timedelta(hours=k)
             w.add("positions", positions(40, start, timedelta(seconds=1)))
-            assert sum(w._buffered.values()) <= 80
-        w.close()
+            if k % 2:
+                assert w.buffered_rows == 80
+                w.end_chunk(k // 2)
+                assert w.buffered_rows == 0
+        w.end_chunk(2)
         return {str(f.relative_to(root)): pq.read_metadata(f).num_rows for f in sorted(root.rglob("*.parquet"))}
 
     a, b = run(tmp_path / "a"), run(tmp_path / "b")
     assert a == b
     assert sum(a.values()) == 200
-    assert all(n <= 80 for n in a.values())
-    assert all(name.startswith("positions/day=2023-08-15/part-abc-") for name in a)
+    # Two chunks of 80 rows (50 + 30 each) and one of 40, in files named by chunk.
+    assert list(a.values()) == [50, 30, 50, 30, 40]
+    assert [name.rsplit("/", 1)[1] for name in a] == [
+        "part-abc-00000-00.parquet", "part-abc-00000-01.parquet", "part-abc-00001-00.parquet",
+        "part-abc-00001-01.parquet", "part-abc-00002-00.parquet"]
+    assert all(name.startswith("positions/day=2023-08-15/") for name in a)

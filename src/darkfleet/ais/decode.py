@@ -87,6 +87,14 @@ class _Messages:
     incomplete: list[tuple[int, str]]  # parts given up while assembling this block
 
 
+@dataclass(frozen=True)
+class DecoderState:
+    """Multipart parts still waiting for their siblings, and the last Gatehouse time."""
+
+    pending: list[tuple[multipart.Key, list[tuple[int, multipart.Fragment]]]] = field(default_factory=list)
+    last_gatehouse_us: int = -1
+
+
 class Decoder:
     def __init__(self, source: str, options: DecodeOptions | None = None) -> None:
         self.source = source
@@ -97,6 +105,15 @@ class Decoder:
             -1 if self.options.assume_time is None
             else int(self.options.assume_time.timestamp() * 1_000_000)
         )
+
+    def snapshot(self) -> DecoderState:
+        """The state that carries from one block to the next (see ``restore``)."""
+        return DecoderState(self.assembler.snapshot(), self.last_gatehouse_us)
+
+    def restore(self, state: DecoderState, line_offset: int = 0) -> None:
+        """Continue from ``state`` (taken by ``snapshot``), its line numbers shifted by ``line_offset``."""
+        self.assembler.restore(state.pending, line_offset)
+        self.last_gatehouse_us = state.last_gatehouse_us
 
     def decode_block(self, data: bytes, first_line: int) -> Batch:
         """Decode one block of complete lines (blocks must come in file order)."""

@@ -4,8 +4,11 @@ Parts belong together when they share a key: the tag-block group id when the fee
 (NMEA 4.0 ``g:part-total-id``), else (sequential message id, channel, source station). Parts
 may arrive out of order and interleaved with other traffic. A part that waits more than
 ``window_lines`` lines for its siblings is given up: its lines go to rejects as an incomplete
-message. State carries over from one block of lines to the next, so a message split across a
-block boundary is still assembled, and the result does not depend on the block size.
+message (when a later part with the same key arrives, and at the end of every block, counted
+from the block's last line). State carries over from one block of lines to the next, so a
+message split across a block boundary is still assembled. The state is small and plain
+(``Assembler.snapshot``), so a file can also be decoded in chunks on several processes and the
+state handed from one chunk to the next (see ``darkfleet.lake.ingest``).
 
 The common case, all parts of a message on consecutive lines in order, is assembled for the
 whole block at once; only the rest goes through the per-part state machine below.
@@ -13,7 +16,7 @@ whole block at once; only the rest goes through the per-part state machine below
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -61,16 +64,24 @@ class Assembler:
         and the messages the state machine completed from the other rows.
         """
         out = Assembled()
-        if not len(rows):
-            return [], out
-        runs = self._consecutive_runs(rec, rows)
+        runs = self._consecutive_runs(rec, rows) if len(rows) else []
         in_run = np.zeros(len(rows), dtype=bool)
         for r in runs:
             in_run[r.ravel()] = True
         for k in np.flatnonzero(~in_run):
             self._add(out, rec, int(rows[k]))
-        self._evict(out, int(rec.line[rows[-1]]))
+        if len(rec) and self.pending:
+            self._evict(out, int(rec.line[-1]))
         return [rows[r] for r in runs], out
+
+    def snapshot(self) -> list[tuple[Key, list[tuple[int, Fragment]]]]:
+        """The waiting parts, in order: equal snapshots mean equal futures."""
+        return [(k, list(parts.items())) for k, parts in self.pending.items()]
+
+    def restore(self, snapshot: list[tuple[Key, list[tuple[int, Fragment]]]], line_offset: int = 0) -> None:
+        """Start from a snapshot, its line numbers shifted by ``line_offset``."""
+        self.pending = {k: {n: replace(f, line=f.line + line_offset) for n, f in parts}
+                        for k, parts in snapshot}
 
     def flush(self) -> Assembled:
         """Give up every waiting part (end of input)."""
@@ -121,6 +132,9 @@ class Assembler:
         frag = self._fragment(rec, i)
         key = self._key(rec, i, frag.station)
         parts = self.pending.setdefault(key, {})
+        if parts and frag.line - min(f.line for f in parts.values()) > self.window_lines:
+            out.incomplete.extend((f.line, f.text) for f in parts.values())  # waited too long
+            parts.clear()
         if frag.num in parts:  # the id was reused before the earlier message completed
             out.incomplete.extend((f.line, f.text) for f in parts.values())
             parts.clear()

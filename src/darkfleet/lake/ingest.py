@@ -1,8 +1,9 @@
 """Ingest raw AIS files (NMEA text or CSV exports, plain or gzip) into the lake.
 
-Files are streamed in blocks of complete lines, so memory stays bounded whatever the input
-size; each block's rows are written as they are decoded (Parquet writing runs on a second
-thread, overlapping with decoding). Every line is accounted for: read = accepted + rejected.
+Files are streamed in chunks of blocks of complete lines, so memory stays bounded whatever the
+input size; each chunk's rows are written when it is decoded, as files that depend only on the
+input (``lake.chunks``, ``lake.writer``). A large NMEA file is decoded on several processes with
+the result of a serial decode. Every line is accounted for: read = accepted + rejected.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import io
 import json
 import multiprocessing
 import os
-from collections import Counter, deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,14 +29,14 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 import darkfleet
-from darkfleet.ais import csvfmt, nmea
-from darkfleet.ais.decode import Batch, DecodeOptions, Decoder, frame_block
-from darkfleet.lake import schema
+from darkfleet.ais import csvfmt
+from darkfleet.ais.decode import DecodeOptions
+from darkfleet.lake import chunks, schema
 from darkfleet.lake.store import Lake
 from darkfleet.lake.writer import PartitionWriter
 
-BLOCK_BYTES = 8 << 20
-BOM = b"\xef\xbb\xbf"
+BLOCK_BYTES = chunks.BLOCK_BYTES
+BOM = chunks.BOM
 
 
 @dataclass
@@ -107,35 +109,7 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def _open(path: Path) -> BinaryIO:
-    with path.open("rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rb") if gz else path.open("rb")  # type: ignore[return-value]
-
-
-def _blocks(fh: BinaryIO, block_bytes: int) -> Iterator[tuple[bytes, int]]:
-    """Blocks of complete lines and the 1-based number of each block's first line."""
-    line = 1
-    tail = b""
-    first = True
-    while True:
-        chunk = fh.read(block_bytes)
-        if first:
-            if chunk.startswith(BOM):
-                chunk = chunk[len(BOM):]
-            first = False
-        if not chunk:
-            if tail:
-                yield tail, line
-            return
-        data = tail + chunk
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            tail = data
-            continue
-        block, tail = data[:cut], data[cut:]
-        yield block, line
-        line += block.count(b"\n")
+_open = chunks.open_input
 
 
 @dataclass(frozen=True)
@@ -143,6 +117,7 @@ class IngestOptions:
     decode: DecodeOptions = DecodeOptions()
     csv_format: csvfmt.CsvFormat | None = None  # forces CSV with this mapping
     block_bytes: int = BLOCK_BYTES
+    chunk_bytes: int = chunks.CHUNK_BYTES
 
 
 def sniff_format(path: Path, options: IngestOptions) -> tuple[str, csvfmt.CsvFormat | None]:
@@ -167,7 +142,7 @@ def sniff_format(path: Path, options: IngestOptions) -> tuple[str, csvfmt.CsvFor
     )
 
 
-PARALLEL_MIN_BYTES = 64 << 20  # below this, starting worker processes costs more than it saves
+PARALLEL_MIN_BYTES = 64 << 20  # several files: below this, worker processes cost more than they save
 
 
 def ingest(
@@ -179,18 +154,20 @@ def ingest(
 ) -> IngestReport:
     """Ingest files into the lake. ``progress`` is called with bytes consumed.
 
-    Several large files are ingested in parallel, one worker process per core (``workers``);
-    each file is still decoded on two threads. Files with the same content are ingested once.
+    A large NMEA file is decoded in chunks on ``workers`` processes (this one and the others,
+    see ``lake.chunks``); several smaller files are ingested in parallel, one per process.
+    Either way the lake is the one a serial ingest writes. Files with the same content are
+    ingested once.
     """
     options = options or IngestOptions()
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     sizes = [p.stat().st_size for p in paths]
-    if workers > 1 and len(paths) > 1 and sum(sizes) >= PARALLEL_MIN_BYTES:
+    big = [s >= 2 * options.chunk_bytes for s in sizes]
+    if workers > 1 and len(paths) > 1 and not any(big) and sum(sizes) >= PARALLEL_MIN_BYTES:
         return _ingest_parallel(lake, paths, options, progress, workers)
     report = IngestReport()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-writer") as writer:
-        for path in paths:
-            report.files.append(_ingest_file(lake, path, options, writer, progress))
+    for path in paths:
+        report.files.append(_ingest_file(lake, path, options, progress, workers))
     return report
 
 
@@ -202,7 +179,7 @@ def _ingest_parallel(lake: Lake, paths: list[Path], options: IngestOptions,
         first_of.setdefault(sha, i)
     results: dict[int, FileReport] = {}
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=chunks.die_with_parent) as pool:
         futures = {}
         for i, (path, sha) in enumerate(zip(paths, shas, strict=True)):
             if first_of[sha] != i:  # the same content under another name: once is enough
@@ -220,56 +197,45 @@ def _ingest_parallel(lake: Lake, paths: list[Path], options: IngestOptions,
 
 
 def _ingest_in_worker(root: str, path: str, options: IngestOptions, sha: str) -> FileReport:
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-writer") as writer:
-        return _ingest_file(Lake.open(root), Path(path), options, writer, None, sha)
+    return _ingest_file(Lake.open(root), Path(path), options, None, 1, sha)
 
 
-def _ingest_file(lake: Lake, path: Path, options: IngestOptions, writer: ThreadPoolExecutor,
-                 progress: Callable[[int], None] | None, sha: str | None = None) -> FileReport:
+def _ingest_file(lake: Lake, path: Path, options: IngestOptions, progress: Callable[[int], None] | None,
+                 workers: int, sha: str | None = None) -> FileReport:
     size = path.stat().st_size
-    sha = sha or sha256_of(path)
-    source = sha[:16]
     fmt_name, fmt = sniff_format(path, options)
-    rep = FileReport(str(path), source, fmt.name if fmt else fmt_name)
-    if lake.has_source(source):
-        rep.skipped = True
-        if progress:
-            progress(size)
-        return rep
-    lake.discard_partial(source)
-    pending: list[Future[None]] = []
-    partitions = PartitionWriter(lake, source)
-
-    def write(block: int, batch: Batch) -> None:
-        for table, rows in batch.tables.items():
-            partitions.add(table, rows)
-        if batch.rejects:
-            lines, texts, reasons = zip(*batch.rejects, strict=True)
-            lake.write_rejects(source, block, pa.table({
-                "source": pa.array([source] * len(lines), pa.string()),
-                "path": pa.array([str(path)] * len(lines), pa.string()),
-                "line": pa.array(lines, pa.int64()),
-                "text": pa.array(texts, pa.string()),
-                "reason": pa.array(reasons, pa.string()),
-            }, schema=schema.REJECTS))
-
-    def account(block: int, batch: Batch) -> None:
-        rep.read += batch.read
-        rep.accepted.update(batch.accepted)
-        rep.rejected.update(batch.rejected)
-        pending.append(writer.submit(write, block, batch))
-        while len(pending) > 1:  # bound memory: at most one block waiting to be written
-            pending.pop(0).result()
-
+    pool = None
     with _open(path) as fh:
+        plain = not isinstance(fh, gzip.GzipFile)
+    count = chunks.n_chunks(size, options.chunk_bytes) if plain and fmt is None else 1
+    if workers > 1 and count > 1:  # start the workers now: they import while the file is hashed
+        pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=chunks.die_with_parent)
+    try:
+        sha = sha or sha256_of(path)
+        source = sha[:16]
+        rep = FileReport(str(path), source, fmt.name if fmt else fmt_name)
+        if lake.has_source(source):
+            rep.skipped = True
+            if progress:
+                progress(size)
+            return rep
+        lake.discard_partial(source)
         if fmt is None:
-            _ingest_nmea(fh, size, source, options, account, progress)
+            jobs = [chunks.ChunkJob(str(lake.root), str(path), str(path), source, c, count, options.chunk_bytes,
+                                    options.decode, options.block_bytes) for c in range(count)]
+            results = _decode_chunks(jobs, pool, workers, size, progress)
+            for r in results:
+                rep.read += r.read
+                rep.accepted.update(r.accepted)
+                rep.rejected.update(r.rejected)
+                rep.rows.update(r.rows)
         else:
-            _ingest_csv(fh, fmt, source, options, account)
-    for f in pending:
-        f.result()
-    writer.submit(partitions.close).result()
-    rep.rows = Counter(partitions.rows_written)
+            with _open(path) as fh:
+                _ingest_csv(lake, fh, fmt, source, str(path), options, rep)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     if progress:
         progress(0)
     rep.accepted = Counter({k: v for k, v in rep.accepted.items() if v})
@@ -283,52 +249,40 @@ def _ingest_file(lake: Lake, path: Path, options: IngestOptions, writer: ThreadP
     return rep
 
 
-def _ingest_nmea(fh: BinaryIO, size: int, source: str, options: IngestOptions,
-                 account: Callable[[int, Batch], None], progress: Callable[[int], None] | None) -> int:
-    """Decode blocks on two threads: while one block is framed, the one before it is decoded.
+def _decode_chunks(jobs: list[chunks.ChunkJob], pool: ProcessPoolExecutor | None, workers: int, size: int,
+                   progress: Callable[[int], None] | None) -> list[chunks.ChunkResult]:
+    """Decode the chunks of one file here and, given a pool, on ``workers - 1`` other processes."""
+    per_chunk = size // len(jobs)
 
-    Framing and decoding hold no state and run on the pool (NumPy and Arrow release the GIL
-    in their loops); times and multipart reassembly run here, in file order, so the result is
-    that of a sequential decode.
-    """
-    decoder = Decoder(source, options.decode)
-    framed: deque[Future[nmea.Records]] = deque()
-    decoded: deque[Future[Batch]] = deque()
-    block = 0
-    last = 0
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode") as pool:
-        blocks = _blocks(fh, options.block_bytes)
-        done = False
-        while not done or framed:
-            while not done and len(framed) < 2:
-                nxt = next(blocks, None)
-                if nxt is None:
-                    done = True
-                else:
-                    framed.append(pool.submit(frame_block, *nxt))
-            if framed:
-                decoded.append(pool.submit(decoder.decode_messages, *decoder.assemble(framed.popleft().result())))
-            while len(decoded) > (1 if framed or not done else 0):
-                account(block, decoded.popleft().result())
-                block += 1
-                if progress:
-                    pos = _position(fh, size)
-                    progress(pos - last)
-                    last = pos
-    account(block, decoder.finish())
-    return block + 1
+    def done(_: chunks.ChunkResult) -> None:
+        if progress:
+            progress(per_chunk)
+
+    if pool is None:
+        state = chunks.ChunkState()
+        results = []
+        for job in jobs:
+            r = chunks.decode_chunk(job, state)
+            state = r.state
+            results.append(r)
+            done(r)
+        return results
+    with tempfile.TemporaryDirectory(prefix="darkfleet-ingest-") as rundir:
+        futures = [pool.submit(chunks.claim_and_decode, jobs, rundir) for _ in range(workers - 1)]
+        results = chunks.claim_and_decode(jobs, rundir, done)
+        for f in futures:
+            theirs = f.result()
+            for r in theirs:
+                done(r)
+            results += theirs
+    return sorted(results, key=lambda r: r.chunk)
 
 
-def _position(fh: BinaryIO, size: int) -> int:
-    raw = getattr(fh, "fileobj", None)  # gzip: position in the compressed file
-    try:
-        return min((raw or fh).tell(), size)
-    except (OSError, ValueError):
-        return 0
+CSV_BLOCKS_PER_CHUNK = 4
 
 
-def _ingest_csv(fh: BinaryIO, fmt: csvfmt.CsvFormat, source: str, options: IngestOptions,
-                account: Callable[[int, Batch], None]) -> int:
+def _ingest_csv(lake: Lake, fh: BinaryIO, fmt: csvfmt.CsvFormat, source: str, path: str,
+                options: IngestOptions, rep: FileReport) -> None:
     data = fh.read(65536)
     if data.startswith(BOM):
         data = data[len(BOM):]
@@ -341,14 +295,41 @@ def _ingest_csv(fh: BinaryIO, fmt: csvfmt.CsvFormat, source: str, options: Inges
         convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                              strings_can_be_null=False),
     )
-    line, block = 2, 0
+    writer = PartitionWriter(lake, source)
+    rejects: list[tuple[int, str, str]] = []
+    line, block, chunk = 2, 0, 0
+
+    def end_chunk() -> None:
+        if rejects:
+            lines, texts, reasons = zip(*rejects, strict=True)
+            lake.write_rejects(source, chunk, pa.table({
+                "source": pa.array([source] * len(lines), pa.string()),
+                "path": pa.array([path] * len(lines), pa.string()),
+                "line": pa.array(lines, pa.int64()),
+                "text": pa.array(texts, pa.string()),
+                "reason": pa.array(reasons, pa.string()),
+            }, schema=schema.REJECTS))
+            rejects.clear()
+        writer.end_chunk(chunk)
+
     for rb in reader:
         df = pl.from_arrow(pa.Table.from_batches([rb]))
         assert isinstance(df, pl.DataFrame)
-        account(block, csvfmt.decode_frame(df, fmt, source, line))
+        batch = csvfmt.decode_frame(df, fmt, source, line)
+        rep.read += batch.read
+        rep.accepted.update(batch.accepted)
+        rep.rejected.update(batch.rejected)
+        for table, rows in batch.tables.items():
+            writer.add(table, rows)
+        rejects.extend(batch.rejects)
         line += df.height
         block += 1
-    return block
+        if block % CSV_BLOCKS_PER_CHUNK == 0:
+            end_chunk()
+            chunk += 1
+    if block % CSV_BLOCKS_PER_CHUNK:
+        end_chunk()
+    rep.rows.update(writer.rows_written)
 
 
 class _Prepend(io.RawIOBase):

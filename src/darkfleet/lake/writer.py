@@ -1,10 +1,11 @@
-"""Buffered, deterministic writing of one source's rows into day partitions.
+"""Deterministic writing of one source's rows into day partitions, one chunk of input at a time.
 
-Rows are buffered per (table, UTC day) and written in files of up to ``rows_per_file`` rows,
-sorted by (mmsi, ts, line); when more than ``max_buffered_rows`` rows are waiting, the biggest
-buffers are written early, so memory stays bounded. File names are ``part-<source>-<n>`` with
-n counting the files of that table and day: they depend only on the input, so an interrupted
-ingest that is run again produces the same files.
+An input file is ingested in chunks (consecutive byte ranges, see ``darkfleet.lake.ingest``).
+The rows of a chunk are buffered per table; at the end of the chunk they are split by UTC day,
+sorted by (mmsi, ts, line) and written in files of at most ``rows_per_file`` rows, named
+``part-<source>-<chunk>-<k>``. File names and contents depend only on the chunk's rows, so a
+chunk decoded in another process, or again after a crash, gives the same files; memory is
+bounded by the size of a chunk.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from darkfleet.lake.store import Lake
 
@@ -25,41 +27,33 @@ class PartitionWriter:
     lake: Lake
     source: str
     rows_per_file: int = 500_000
-    max_buffered_rows: int = 1_000_000
     rows_written: Counter[str] = field(default_factory=Counter)
-    _buffers: dict[tuple[str, int], list[pa.Table]] = field(default_factory=dict)
-    _buffered: Counter[tuple[str, int]] = field(default_factory=Counter)
-    _files: Counter[tuple[str, int]] = field(default_factory=Counter)
+    _tables: dict[str, list[pa.Table]] = field(default_factory=dict)
 
     def add(self, table: str, rows: pa.Table) -> None:
-        if rows.num_rows == 0:
-            return
-        day = rows["ts"].combine_chunks().cast(pa.int64()).to_numpy() // US_PER_DAY
-        order = np.argsort(day, kind="stable")
-        sorted_days = day[order]
-        cuts = np.flatnonzero(np.diff(sorted_days)) + 1
-        for idx in np.split(order, cuts):
-            key = (table, int(day[idx[0]]))
-            self._buffers.setdefault(key, []).append(rows.take(pa.array(idx)))
-            self._buffered[key] += len(idx)
-            if self._buffered[key] >= self.rows_per_file:
-                self._flush(key)
-        while sum(self._buffered.values()) > self.max_buffered_rows:
-            self._flush(max(self._buffered, key=lambda k: self._buffered[k]))
+        """Buffer rows of the current chunk (written by ``end_chunk``)."""
+        if rows.num_rows:
+            self._tables.setdefault(table, []).append(rows)
 
-    def close(self) -> None:
-        for key in sorted(self._buffers):
-            self._flush(key)
+    @property
+    def buffered_rows(self) -> int:
+        return sum(t.num_rows for parts in self._tables.values() for t in parts)
 
-    def _flush(self, key: tuple[str, int]) -> None:
-        parts = self._buffers.pop(key, [])
-        self._buffered.pop(key, None)
-        if not parts:
-            return
-        table, day = key
-        rows = pa.concat_tables(parts).sort_by([("mmsi", "ascending"), ("ts", "ascending"), ("line", "ascending")])
-        n = self._files[key]
-        self._files[key] += 1
-        day_text = str(np.datetime64(day, "D"))
-        self.lake.write_file(table, day_text, f"part-{self.source}-{n:05d}.parquet", rows)
-        self.rows_written[table] += rows.num_rows
+    def end_chunk(self, chunk: int) -> None:
+        """Write the buffered rows as the files of chunk number ``chunk``."""
+        for table in sorted(self._tables):
+            rows = pa.concat_tables(self._tables.pop(table))
+            day = pc.cast(rows["ts"], pa.int64()).to_numpy() // US_PER_DAY
+            order = np.argsort(day, kind="stable")
+            sorted_days = day[order]
+            cuts = np.flatnonzero(np.diff(sorted_days)) + 1
+            for idx in np.split(order, cuts):
+                part = rows.take(pa.array(idx)).sort_by(
+                    [("mmsi", "ascending"), ("ts", "ascending"), ("line", "ascending")])
+                day_text = str(np.datetime64(int(day[idx[0]]), "D"))
+                for k, lo in enumerate(range(0, part.num_rows, self.rows_per_file)):
+                    piece = part.slice(lo, self.rows_per_file)
+                    name = f"part-{self.source}-{chunk:05d}-{k:02d}.parquet"
+                    self.lake.write_file(table, day_text, name, piece)
+                    self.rows_written[table] += piece.num_rows
+        self._tables.clear()
