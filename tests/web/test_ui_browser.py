@@ -307,3 +307,12 @@ def test_bad_token_shows_sign_in_again(page: tuple, server: Server) -> None:
     assert pg.evaluate("localStorage.getItem('darkfleet.token')") is None
     watch.console_errors = [e for e in watch.console_errors if "401" not in e]
     watch.check()
+
+
+def test_viewer_cannot_open_the_observation_form(page: tuple, server: Server) -> None:
+    pg, watch = page
+    viewer = make_token(server.lake, "viewer", "ui-viewer")
+    pg.goto(f"{server.base_url}/#token={viewer}")
+    pg.wait_for_selector("[data-testid=user]:has-text('ui-viewer (viewer)')")
+    assert pg.locator("[data-testid=add-observation]").is_disabled()
+    watch.check()
