@@ -227,7 +227,7 @@ export class DarkfleetMap {
     let body;
     if (feature.layer.id === "events") {
       const attrs = Object.entries(JSON.parse(p.attributes || "{}"));
-      body = h("div", { testid: "event-popup" }, h("h4", {}, `${p.kind.replace("_", " ")}`),
+      body = h("div", { testid: "event-popup" }, h("h4", {}, `${p.kind[0].toUpperCase()}${p.kind.slice(1).replaceAll("_", " ")}`),
         h("table", {}, row("MMSI", p.mmsi), row("other", p.other_mmsi), row("start", fmtTime(p.start)),
           row("end", fmtTime(p.end)), row("place", p.place),
           attrs.slice(0, 8).map(([k, v]) => row(k, typeof v === "number" && !Number.isInteger(v) ? fmtNumber(v) : String(v)))));
