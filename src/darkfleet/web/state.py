@@ -67,12 +67,11 @@ class WebState:
             if self._con is None or sig != self._signature:
                 from darkfleet.lake.query import connect
 
-                old = self._con
+                # the old connection is left to the garbage collector: cursors of requests still
+                # running keep it open until they finish
                 self._con = connect(self.lake)
                 self._signature = sig
                 self._cache.clear()
-                if old is not None:
-                    old.close()
             return self._con
 
     def invalidate(self) -> None:

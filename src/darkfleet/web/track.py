@@ -3,10 +3,10 @@
 Pure functions (arrays in, a GeoJSON dict out). The observed track is cut where AIS is silent for
 more than :data:`BREAK_H` hours (the report's rule), each run is simplified with Douglas–Peucker
 (``shapely.simplify``, time carried as Z so every kept vertex keeps its time), and the tolerance is
-found by bisection: the smallest one that keeps the whole answer, dark legs included, within
-``max_points`` vertices. Runs are then cut into pieces of at most :data:`MAX_PIECE_POINTS`
-vertices (neighbouring pieces share a vertex), each with its ``t0`` / ``t1`` in epoch seconds so
-the UI colours and filters by time.
+found by bisection: a small one that keeps the whole answer, dark legs included, within
+``max_points`` vertices (and uses at least 95 % of them, when simplification allows). Runs are
+then cut into pieces of at most :data:`MAX_PIECE_POINTS` vertices (neighbouring pieces share a
+vertex), each with its ``t0`` / ``t1`` in epoch seconds so the UI colours and filters by time.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from darkfleet.report.model import iso
 BREAK_H = TRACK_BREAK_H
 MAX_PIECE_POINTS = 100
 BISECTION_STEPS = 30
+MIN_TOLERANCE_DEG = 1e-7  # about 1 cm
+GOOD_ENOUGH = 0.95  # stop once the answer uses this share of the budget
 COORD_DIGITS = 5  # about 1 m
 
 
@@ -100,7 +102,7 @@ def fit_runs(runs: Sequence[Run], budget: int) -> tuple[list[Run], float]:
     When even endpoints alone do not fit, the longest-lasting runs are kept."""
     if vertex_count(runs) <= budget:
         return list(runs), 0.0
-    lo, hi = 0.0, 1.0
+    hi = 1.0
     span = max((float(np.ptp(r[:, 0])) + float(np.ptp(r[:, 1])) for r in runs), default=0.0)
     hi = max(hi, span * 2)
     if vertex_count(_simplify(runs, hi)) > budget:
@@ -113,13 +115,19 @@ def fit_runs(runs: Sequence[Run], budget: int) -> tuple[list[Run], float]:
                 keep.append(i)
                 used += need
         return [ends[i] for i in sorted(keep)], hi
-    for _ in range(BISECTION_STEPS):
-        mid = (lo + hi) / 2
-        if vertex_count(_simplify(runs, mid)) <= budget:
-            hi = mid
+    lo = MIN_TOLERANCE_DEG
+    best = _simplify(runs, hi)
+    for _ in range(BISECTION_STEPS):  # geometric: tolerances span orders of magnitude
+        mid = math.sqrt(lo * hi)
+        simple = _simplify(runs, mid)
+        n = vertex_count(simple)
+        if n <= budget:
+            hi, best = mid, simple
+            if n >= GOOD_ENOUGH * budget:
+                break
         else:
             lo = mid
-    return _simplify(runs, hi), hi
+    return best, hi
 
 
 def _epoch_to_dt(t: float) -> datetime:
