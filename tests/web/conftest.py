@@ -14,6 +14,9 @@
   ``analyst`` or ``admin``) in the lake's case store and return it (the name defaults to a
   unique ``test-<role>-…``; it is the user every write with the token is recorded under).
 - ``auth(token) -> dict``: the ``Authorization`` header for a token.
+- ``running_server(lake) -> ContextManager[str]``: ``darkfleet serve --lake LAKE`` in a subprocess
+  on a free port of 127.0.0.1; yields its base URL (``http://127.0.0.1:PORT``) once
+  ``/api/health`` answers, and stops the server on exit.
 """
 
 from __future__ import annotations
@@ -21,6 +24,16 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,6 +42,46 @@ from rich.console import Console
 from tests.conftest import SHARED_DATA
 
 _serial = itertools.count(1)
+DARKFLEET = Path(sys.executable).with_name("darkfleet")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_server(lake: Path, timeout_s: float = 120) -> Iterator[str]:
+    """``darkfleet serve`` on a free local port, for as long as the ``with`` block runs."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:  # not a pipe: a full pipe would stall the server's logging
+        proc = subprocess.Popen([str(DARKFLEET), "serve", "--lake", str(lake), "--port", str(port)],
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{base}/api/health", timeout=5) as r:
+                        if r.status == 200:
+                            break
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"darkfleet serve did not come up on port {port}:\n"
+                                       + log.read().decode(errors="replace"))
+                time.sleep(0.3)
+            yield base
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
 
 
 def make_token(lake: Path, role: str, name: str | None = None) -> str:

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,15 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import make_token
-
-DARKFLEET = Path(sys.executable).with_name("darkfleet")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.web.conftest import make_token, running_server
 
 
 def raw_get(port: int, target: str) -> tuple[int, bytes]:
@@ -40,30 +27,8 @@ def raw_get(port: int, target: str) -> tuple[int, bytes]:
 
 @pytest.fixture(scope="module")
 def server(demo_lake: Path) -> Iterator[int]:
-    port = free_port()
-    proc = subprocess.Popen([str(DARKFLEET), "serve", "--lake", str(demo_lake), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                pytest.fail(f"darkfleet serve did not come up on port {port}:\n{out}")
-            time.sleep(0.3)
-        yield port
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    with running_server(demo_lake) as base:
+        yield int(base.rsplit(":", 1)[1])
 
 
 @pytest.mark.slow
