@@ -1,6 +1,6 @@
 """The FastAPI application: ``create_app(lake, store_url)``.
 
-The API is under ``/api/`` (spec at ``/openapi.json``, docs at ``/docs``); the UI's static files
+The API is under ``/api/`` (spec at ``/openapi.json``; no /docs page: Swagger UI loads from a CDN); the UI's static files
 (``web/static/``, built by the UI) are served at ``/`` when they are there.
 """
 
@@ -58,7 +58,7 @@ def create_app(lake: Path, store_url: str | None = None, static_dir: Path | None
                   description="The analyst web API over a darkfleet lake and case store. Send "
                               "`Authorization: Bearer <token>` (from `darkfleet token add`) on every /api/ call "
                               "but /api/health.",
-                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.web = state
     install_error_handlers(app)
 
