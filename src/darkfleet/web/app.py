@@ -1,7 +1,7 @@
 """The FastAPI application: ``create_app(lake, store_url)``.
 
-The API is under ``/api/`` (spec at ``/openapi.json``; no /docs page: Swagger UI loads from a CDN); the UI's static files
-(``web/static/``, built by the UI) are served at ``/`` when they are there.
+The API is under ``/api/``, its spec at ``/openapi.json`` (no ``/docs`` page: Swagger UI loads from a
+CDN); the UI's static files (``web/static/``, built by the UI) are served at ``/`` when they are there.
 """
 
 from __future__ import annotations
