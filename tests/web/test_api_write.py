@@ -49,6 +49,12 @@ def test_sighting_lifecycle_is_recorded_under_the_token_user(client: TestClient,
     assert item["place"] == "Najin (Rajin) port" and "ANGARA" in item["summary"]
     assert client.get("/api/sightings", params={"case": "reference"}, headers=ana).json()["total"] == before + 1
 
+    # the form's empty fields come as nulls: the source defaults to the web application
+    form = {**SIGHTING, "source": None, "place": None, "mmsi": None, "note": "from the map form"}
+    r = client.post("/api/sightings", json=form, headers=ana)
+    assert r.status_code == 201 and r.json()["source"] == "darkfleet web", r.text
+    client.delete(f"/api/sightings/{r.json()['id']}", headers=ana)
+
     # the same sighting again is one sighting
     again = client.post("/api/sightings", json=SIGHTING, headers=ana)
     assert again.status_code == 409 and str(row["id"]) in again.json()["error"]["message"]

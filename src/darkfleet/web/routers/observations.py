@@ -42,7 +42,8 @@ class _Observed(BaseModel):
     image_id: Annotated[str | None, Field(max_length=300)] = None
     provider: Annotated[str | None, Field(max_length=100)] = None
     image_sha256: Sha256 = None
-    source: Annotated[str, Field(min_length=1, max_length=2000, description="What it was read from.")] = WEB_SOURCE
+    source: Annotated[str | None, Field(min_length=1, max_length=2000, description=(
+        f"What it was read from (image, report); default {WEB_SOURCE!r}."))] = None
     confidence: Confidence = "likely"
     note: Annotated[str, Field(max_length=20_000)] = ""
 
@@ -162,7 +163,7 @@ def _create(request: Request, model: type[Sighting] | type[ObjectCount], body: S
             user: str) -> dict[str, Any]:
     store = state_of(request).store
     values = body.model_dump(exclude_none=True)
-    observed_at, source = values.pop("observed_at"), values.pop("source")
+    observed_at, source = values.pop("observed_at"), values.pop("source", None) or WEB_SOURCE
     case, place = values.pop("case", None), values.pop("place", None)
     row: Sighting | ObjectCount
     try:
