@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from darkfleet.lake import schema
+
 INVALID = 255
 
 # Armoured payload character -> six-bit value (ITU-R M.1371, Annex 8, table 44).
@@ -76,10 +78,10 @@ def segments_with_high_bytes(data: np.ndarray, offsets: np.ndarray) -> np.ndarra
     return out
 
 
-def strings(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.LargeStringArray:
+def strings(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.StringArray:
     """The byte ranges of ``buf`` as an Arrow string array (the bytes must be ASCII / UTF-8)."""
     data, offsets = gather(buf, starts, ends)
-    return pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data))
+    return pa.StringArray.from_buffers(len(starts), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data))
 
 
 def invalid_characters(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -109,7 +111,7 @@ def arrow(values: np.ndarray, type_: pa.DataType, mask: np.ndarray | None = None
                                  null_count=int(mask.sum()))
 
 
-_NUMPY = {pa.int8(): np.int8, pa.int16(): np.int16, pa.int32(): np.int32, pa.int64(): np.int64,
+_NUMPY = {schema.TS: np.int64, pa.int8(): np.int8, pa.int16(): np.int16, pa.int32(): np.int32, pa.int64(): np.int64,
           pa.float32(): np.float32, pa.float64(): np.float64}
 
 
@@ -133,7 +135,8 @@ def dearmour(
     valid = ~bad.any(axis=1)
     if not valid.all():
         six[bad] = 0
-    return Payloads(six, lengths * 6 - fill_bits.astype(np.int64)), valid
+    # Column-major: fields are read a character column at a time.
+    return Payloads(np.asfortranarray(six), lengths * 6 - fill_bits.astype(np.int64)), valid
 
 
 def uint(p: Payloads, start: int, width: int) -> np.ndarray:
@@ -143,8 +146,11 @@ def uint(p: Payloads, start: int, width: int) -> np.ndarray:
     n = len(p)
     acc = np.zeros(n, dtype=np.int64)
     for k in range(first, last + 1):
-        col = p.six[:, k] if k < p.six.shape[1] else np.zeros(n, dtype=np.uint8)
-        acc = (acc << 6) | col
+        if k < p.six.shape[1]:
+            acc <<= 6
+            acc |= p.six[:, k]
+        else:
+            acc <<= 6
     shift = (last + 1) * 6 - (start + width)
     return (acc >> shift) & ((1 << width) - 1)
 
@@ -160,19 +166,45 @@ def present(p: Payloads, start: int, width: int) -> np.ndarray:
     return p.n_bits >= start + width
 
 
-def text(p: Payloads, start: int, width: int) -> pa.LargeStringArray:
+def chars(p: Payloads, start: int, n_chars: int) -> np.ndarray:
+    """The six-bit values of ``n_chars`` characters from bit ``start``, all rows at once: (n, n_chars)."""
+    q, r = divmod(start, 6)
+    cols = _columns(p, q, q + n_chars + (r > 0))
+    if r == 0:
+        return cols
+    return ((cols[:, :-1] << r) | (cols[:, 1:] >> (6 - r))) & 63
+
+
+def _columns(p: Payloads, lo: int, hi: int) -> np.ndarray:
+    """Columns ``lo:hi`` of the six-bit matrix, zeros past its width."""
+    width = p.six.shape[1]
+    if hi <= width:
+        return p.six[:, lo:hi]
+    out = np.zeros((len(p), hi - lo), dtype=np.uint8)
+    if lo < width:
+        out[:, : width - lo] = p.six[:, lo:]
+    return out
+
+
+def text(p: Payloads, start: int, width: int) -> pa.StringArray:
     """Six-bit ASCII text field, trailing '@' then surrounding spaces removed (as pyais).
 
     Characters beyond the end of a short payload read as '@' (value 0) and so end the text.
     """
-    n = len(p)
     n_chars = width // 6
-    chars = np.empty((n, n_chars), dtype=np.uint8)
-    for j in range(n_chars):
-        chars[:, j] = SIXBIT_ASCII[uint(p, start + 6 * j, 6)]
+    values = chars(p, start, n_chars)
     # Characters past the payload's end (partial six-bit groups included) count as '@'.
-    cols = start + 6 * np.arange(1, n_chars + 1)
-    chars[cols[None, :] > p.n_bits[:, None]] = _AT
+    ends = start + 6 * np.arange(1, n_chars + 1)
+    past = ends[None, :] > p.n_bits[:, None]
+    if past.any():
+        values = np.where(past, 0, values)
+    return trimmed(SIXBIT_ASCII[values])
+
+
+def trimmed(chars: np.ndarray) -> pa.StringArray:
+    """Rows of ASCII characters as strings: up to the last character that is not '@', then
+    without leading and trailing spaces (pyais's rule)."""
+    n, n_chars = chars.shape
     cols = np.arange(n_chars)
     not_at = chars != _AT
     end = np.where(not_at.any(axis=1), n_chars - np.argmax(not_at[:, ::-1], axis=1), 0)
@@ -180,9 +212,7 @@ def text(p: Payloads, start: int, width: int) -> pa.LargeStringArray:
     has = keep.any(axis=1)
     hi = np.where(has, n_chars - np.argmax(keep[:, ::-1], axis=1), 0)
     lo = np.where(has, np.argmax(keep, axis=1), 0)
-    lengths = hi - lo
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    mask = (cols[None, :] >= lo[:, None]) & (cols[None, :] < hi[:, None])
-    data = chars[mask]
-    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(hi - lo, out=offsets[1:])
+    data = chars[(cols[None, :] >= lo[:, None]) & (cols[None, :] < hi[:, None])]
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))

@@ -214,8 +214,7 @@ def decode_frame(df: pl.DataFrame, fmt: CsvFormat, source: str, first_line: int)
         )
     batch.accepted["positions"] = good.height
     for line, text, why in bad.select("line", "text", "reason").iter_rows():
-        batch.rejects.append((line, text, why))
-        batch.rejected[why] += 1
+        batch.reject(line, text, why)
     return batch
 
 

@@ -31,6 +31,11 @@ REASONS = ["", NO_TIMESTAMP, EMPTY_PAYLOAD, BAD_CHARACTER, TOO_SHORT, NO_POSITIO
 R_NO_TIMESTAMP, R_EMPTY_PAYLOAD, R_BAD_CHARACTER, R_TOO_SHORT, R_NO_POSITION, R_OUT_OF_RANGE = range(1, 7)
 MAX_CHARS_BY_TYPE = np.array([messages.MAX_CHARS.get(t, messages.MAX_CHARS_OTHER) for t in range(64)])
 MIN_BITS_BY_TYPE = np.array([messages.MIN_BITS.get(t, messages.MIN_BITS_OTHER) for t in range(64)])
+# Types decoded together (one layout, one read width): the first type of each stands for the family.
+FAMILIES = [(1, 2, 3), (18,), (19,), (27,), (5,), (24,), (4, 11), (21,)]
+FAMILY_BY_TYPE = np.full(64, len(FAMILIES), dtype=np.int64)  # the last family: every other type
+for _k, _types in enumerate(FAMILIES):
+    FAMILY_BY_TYPE[list(_types)] = _k
 
 
 @dataclass(frozen=True)
@@ -54,13 +59,65 @@ class DecodeOptions:
 
 @dataclass
 class Batch:
-    """What one block of input became."""
+    """What one block of input became.
+
+    Rejected lines are kept as Arrow arrays when they are rejected in bulk (``reject_bulk``:
+    line numbers, texts, reason) and as tuples when one at a time (``reject_list``); ``rejects``
+    lists them all as (line, text, reason), ``reject_table`` gives them as a table.
+    """
 
     tables: dict[str, pa.Table] = field(default_factory=dict)
-    rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (line, text, reason)
+    reject_list: list[tuple[int, str, str]] = field(default_factory=list)
+    reject_bulk: list[tuple[np.ndarray, pa.StringArray, str]] = field(default_factory=list)
     read: int = 0
     accepted: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def rejects(self) -> list[tuple[int, str, str]]:
+        out: list[tuple[int, str, str]] = []
+        for lines, texts, reason in self.reject_bulk:
+            out.extend(zip(lines.tolist(), texts.to_pylist(), [reason] * len(lines), strict=True))
+        return out + self.reject_list
+
+    @property
+    def n_rejects(self) -> int:
+        return len(self.reject_list) + sum(len(lines) for lines, _, _ in self.reject_bulk)
+
+    def reject(self, line: int, text: str, reason: str, lines: int = 1) -> None:
+        """One rejected line (or ``lines`` lines joined by newlines)."""
+        self.reject_list.append((line, text, reason))
+        self.rejected[reason] += lines
+
+    def absorb(self, other: Batch) -> None:
+        """Add another batch's rejects and counts (not its tables) to this one."""
+        self.reject_list += other.reject_list
+        self.reject_bulk += other.reject_bulk
+        self.read += other.read
+        self.accepted.update(other.accepted)
+        self.rejected.update(other.rejected)
+
+    def reject_table(self, source: str, path: str, line_offset: int = 0) -> pa.Table:
+        """The rejects as rows of the lake's ``rejects`` table."""
+        parts = [(lines, texts, reason) for lines, texts, reason in self.reject_bulk]
+        if self.reject_list:
+            lines, texts, reasons = zip(*self.reject_list, strict=True)
+            parts.append((np.asarray(lines, dtype=np.int64), pa.array(texts, pa.string()), ""))
+        if not parts:
+            return schema.REJECTS.empty_table()
+        names = sorted({r for _, _, r in self.reject_bulk} | {r for _, _, r in self.reject_list})
+        code = {r: i for i, r in enumerate(names)}
+        reason_idx = np.concatenate(
+            [np.full(len(lines), code[r], dtype=np.int32) for lines, _, r in self.reject_bulk]
+            + ([np.array([code[r] for _, _, r in self.reject_list], dtype=np.int32)] if self.reject_list else []))
+        n = len(reason_idx)
+        return pa.table({
+            "source": pa.repeat(pa.scalar(source, pa.string()), n),
+            "path": pa.repeat(pa.scalar(path, pa.string()), n),
+            "line": bits.arrow(np.concatenate([lines for lines, _, _ in parts]) + line_offset, pa.int64()),
+            "text": pa.concat_arrays([texts for _, texts, _ in parts]),
+            "reason": pa.array(names, pa.string()).take(pa.array(reason_idx)),
+        }, schema=schema.REJECTS)
 
 
 @dataclass
@@ -229,12 +286,13 @@ class Decoder:
         tables: dict[str, list[pa.Table]] = {}
         accepted = np.zeros(n, dtype=bool)
         ok_rows = np.flatnonzero(reason == 0)
-        by_type = ok_rows[np.argsort(msg_type[ok_rows], kind="stable")]
-        counts = np.bincount(msg_type[ok_rows], minlength=64)
-        bounds = np.concatenate(([0], np.cumsum(counts)))
-        for t in map(int, np.flatnonzero(counts)):
-            rows = by_type[bounds[t] : bounds[t + 1]]
-            p, valid = bits.dearmour(m.buf, m.start[rows], m.end[rows], m.fill[rows], int(MAX_CHARS_BY_TYPE[t]))
+        family = FAMILY_BY_TYPE[msg_type[ok_rows]]
+        for f in map(int, np.unique(family)):
+            rows = ok_rows[family == f]
+            types = msg_type[rows]
+            t = FAMILIES[f][0] if f < len(FAMILIES) else -1
+            max_chars = int(MAX_CHARS_BY_TYPE[t]) if t >= 0 else messages.MAX_CHARS_OTHER
+            p, valid = bits.dearmour(m.buf, m.start[rows], m.end[rows], m.fill[rows], max_chars)
             reason[rows[~valid]] = R_BAD_CHARACTER
             keep = valid
             table = _table_of(t)
@@ -247,17 +305,18 @@ class Decoder:
                 undefined = keep & (bits.uint(p, 38, 2) > 1)
                 if undefined.any():
                     raw_rows = rows[undefined]
-                    tables.setdefault("other", []).append(self._table("other", t, p.take(undefined), raw_rows, m))
+                    tables.setdefault("other", []).append(
+                        self._table("other", types[undefined], p.take(undefined), raw_rows, m))
                     batch.accepted["other"] += int(m.n_lines[raw_rows].sum())
                     accepted[raw_rows] = True
                     keep = keep & ~undefined
             if not keep.all():
-                rows, p = rows[keep], p.take(keep)
+                rows, p, types = rows[keep], p.take(keep), types[keep]
             if not len(rows):
                 continue
-            tables.setdefault(table, []).append(self._table(table, t, p, rows, m))
+            tables.setdefault(table, []).append(self._table(table, types, p, rows, m))
             if t == 19:  # extended class B reports carry static data too
-                tables.setdefault("statics", []).append(self._table("statics", t, p, rows, m))
+                tables.setdefault("statics", []).append(self._table("statics", types, p, rows, m))
             batch.accepted[table] += int(m.n_lines[rows].sum())
             accepted[rows] = True
         for table, parts in tables.items():
@@ -272,12 +331,11 @@ class Decoder:
             for i in msgs[lo == hi]:  # assembled from parts of earlier blocks
                 self._reject(batch, int(m.line[i]), m.texts[i] or "", REASONS[code])
 
-    def _table(self, table: str, t: int, p: bits.Payloads, rows: np.ndarray, m: _Messages) -> pa.Table:
-        types = np.full(len(rows), t)
+    def _table(self, table: str, types: np.ndarray, p: bits.Payloads, rows: np.ndarray, m: _Messages) -> pa.Table:
         if table == "positions":
             cols = messages.position_columns(p, types)
         elif table == "statics":
-            cols = messages.static_columns(p, t)
+            cols = messages.static_columns(p, int(types[0]))
         elif table == "stations":
             cols = messages.station_columns(p, types)
         elif table == "aids":
@@ -287,13 +345,15 @@ class Decoder:
             cols = {"msg_type": bits.arrow(types, pa.int8()), "payload": payload,
                     "fill_bits": bits.arrow(m.fill[rows], pa.int8())}
         cols["mmsi"] = bits.arrow(bits.uint(p, 8, 30), pa.int64())
-        cols["ts"] = bits.arrow(m.time_us[rows], pa.int64()).cast(schema.TS)
+        cols["ts"] = bits.arrow(m.time_us[rows], schema.TS)
         cols["source"] = pa.repeat(pa.scalar(self.source, pa.string()), len(rows))
         cols["line"] = bits.arrow(m.line[rows], pa.int64())
         codes = m.station_code[rows]
-        cols["station"] = pa.DictionaryArray.from_arrays(
-            bits.arrow(codes, pa.int32(), mask=codes < 0), pa.array(m.station_names, type=pa.string())
-        )
+        if (codes < 0).all():
+            cols["station"] = pa.nulls(len(rows), pa.string())
+        else:
+            names = pa.array(m.station_names, type=pa.string())
+            cols["station"] = names.take(bits.arrow(codes, pa.int32(), mask=codes < 0))
         target = schema.DAY_PARTITIONED[table]
         return pa.table([_as(cols[f.name], f.type) for f in target], schema=target)
 
@@ -301,16 +361,20 @@ class Decoder:
     def _reject_records(batch: Batch, rec: nmea.Records, idx: np.ndarray, reason: str) -> None:
         if not len(idx):
             return
-        raw = rec.raw
-        texts = [raw[a:b].decode("utf-8", "replace")
-                 for a, b in zip(rec.start[idx].tolist(), rec.end[idx].tolist(), strict=True)]
-        batch.rejects.extend(zip(rec.line[idx].tolist(), texts, [reason] * len(idx), strict=True))
+        data, offsets = bits.gather(rec.buf, rec.start[idx], rec.end[idx])
+        if (data >= 128).any():  # not ASCII: decoded one by one, bad UTF-8 replaced
+            raw = rec.raw
+            texts = pa.array([raw[a:b].decode("utf-8", "replace")
+                              for a, b in zip(rec.start[idx].tolist(), rec.end[idx].tolist(), strict=True)],
+                             pa.string())
+        else:
+            texts = pa.StringArray.from_buffers(len(idx), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data))
+        batch.reject_bulk.append((rec.line[idx], texts, reason))
         batch.rejected[reason] += len(idx)
 
     @staticmethod
     def _reject(batch: Batch, line: int, text: str, reason: str) -> None:
-        batch.rejects.append((line, text, reason))
-        batch.rejected[reason] += text.count("\n") + 1
+        batch.reject(line, text, reason, text.count("\n") + 1)
 
 
 def frame_block(data: bytes, first_line: int) -> nmea.Records:
@@ -346,7 +410,5 @@ def decode_lines(lines: Iterable[str], options: DecodeOptions | None = None,
     data = "\n".join(lines).encode()
     dec = Decoder(source, options)
     batch = dec.decode_block(data, 1)
-    tail = dec.finish()
-    batch.rejects += tail.rejects
-    batch.rejected.update(tail.rejected)
+    batch.absorb(dec.finish())
     return batch

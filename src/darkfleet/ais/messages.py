@@ -209,7 +209,7 @@ def static_columns(p: bits.Payloads, msg_type: int) -> dict[str, pa.Array]:
         out["ship_type"] = _masked(f["ship_type"], ~(is_b & bits.present(p, 40, 8)) | (f["ship_type"] == 0), pa.int16())
         out.update(_dimensions(f, dims_ok))
         out["draught_m"] = pa.nulls(n, type=pa.float32())
-        out["destination"] = pa.nulls(n, type=pa.large_string())
+        out["destination"] = pa.nulls(n, type=pa.string())
         for k in ("eta_month", "eta_day", "eta_hour", "eta_minute", "epfd", "ais_version"):
             na_int(k, pa.int8())
         out["vendor_id"] = _masked_text(bits.text(p, 48, 18), ~is_b)
@@ -219,12 +219,12 @@ def static_columns(p: bits.Payloads, msg_type: int) -> dict[str, pa.Array]:
         f = read_fields(p, CLASS_B_EXTENDED_STATIC)
         out["part"] = pa.nulls(n, type=pa.string())
         out["imo"] = pa.nulls(n, type=pa.int64())
-        out["callsign"] = pa.nulls(n, type=pa.large_string())
+        out["callsign"] = pa.nulls(n, type=pa.string())
         out["name"] = bits.text(p, 143, 120)
         out["ship_type"] = _masked(f["ship_type"], f["ship_type"] == 0, pa.int16())
         out.update(_dimensions(f, ~np.zeros(n, dtype=bool)))
         out["draught_m"] = pa.nulls(n, type=pa.float32())
-        out["destination"] = pa.nulls(n, type=pa.large_string())
+        out["destination"] = pa.nulls(n, type=pa.string())
         for k in ("eta_month", "eta_day", "eta_hour", "eta_minute", "ais_version"):
             na_int(k, pa.int8())
         out["epfd"] = bits.arrow(f["epfd"], pa.int8())
@@ -294,32 +294,19 @@ def aid_columns(p: bits.Payloads, msg_type: np.ndarray) -> dict[str, pa.Array]:
     }
 
 
-def _aid_name(p: bits.Payloads) -> pa.LargeStringArray:
+def _aid_name(p: bits.Payloads) -> pa.StringArray:
     """Type 21 name: the 20-character name field (bits 43-162) and, when it is full (no '@'),
     the name extension from bit 272 (ITU-R M.1371-5 message 21: up to 14 more characters,
     sent only as far as needed, no '@'; an '@' or the payload's end ends it). Trimmed like
     ``bits.text``: trailing '@', then surrounding spaces.
     """
-    n = len(p)
-    name = np.stack([bits.uint(p, 43 + 6 * j, 6) for j in range(20)], axis=1)
-    ext = np.stack([bits.uint(p, 272 + 6 * j, 6) for j in range(14)], axis=1)
+    name = bits.chars(p, 43, 20)
+    ext = bits.chars(p, 272, 14)
     ends = 272 + 6 * np.arange(1, 15)
     gone = (ext == 0) | (ends[None, :] > p.n_bits[:, None])
     gone = np.logical_or.accumulate(gone, axis=1) | (name == 0).any(axis=1)[:, None]
     six = np.concatenate((name, np.where(gone, 0, ext)), axis=1)
-    chars = bits.SIXBIT_ASCII[six]
-    n_chars = chars.shape[1]
-    cols = np.arange(n_chars)
-    not_at = chars != ord("@")
-    end = np.where(not_at.any(axis=1), n_chars - np.argmax(not_at[:, ::-1], axis=1), 0)
-    keep = (chars != ord(" ")) & (cols[None, :] < end[:, None])
-    has = keep.any(axis=1)
-    hi = np.where(has, n_chars - np.argmax(keep[:, ::-1], axis=1), 0)
-    lo = np.where(has, np.argmax(keep, axis=1), 0)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(hi - lo, out=offsets[1:])
-    data = chars[(cols[None, :] >= lo[:, None]) & (cols[None, :] < hi[:, None])]
-    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    return bits.trimmed(bits.SIXBIT_ASCII[six])
 
 
 Decoder = Callable[[bits.Payloads, np.ndarray], dict[str, pa.Array]]

@@ -36,7 +36,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from darkfleet.ais.decode import Batch, DecodeOptions, Decoder, DecoderState, frame_block
-from darkfleet.lake import schema
 from darkfleet.lake.store import Lake
 from darkfleet.lake.writer import PartitionWriter
 
@@ -255,7 +254,7 @@ def decode_chunk(job: ChunkJob, state_in: ChunkState | None,
 def _write(job: ChunkJob, batches: list[Batch], offset: int, result: ChunkResult) -> None:
     lake = Lake.open(job.lake_root)
     writer = PartitionWriter(lake, job.source)
-    rejects: list[tuple[int, str, str]] = []
+    rejects = []
     for batch in batches:
         result.read += batch.read
         result.accepted.update(batch.accepted)
@@ -265,16 +264,10 @@ def _write(job: ChunkJob, batches: list[Batch], offset: int, result: ChunkResult
                 i = rows.schema.get_field_index("line")
                 rows = rows.set_column(i, rows.schema.field(i), pc.add(rows["line"], pa.scalar(offset, pa.int64())))
             writer.add(table, rows)
-        rejects.extend(batch.rejects)
+        if batch.n_rejects:
+            rejects.append(batch.reject_table(job.source, job.display_path, offset))
     if rejects:
-        lines, texts, reasons = zip(*rejects, strict=True)
-        lake.write_rejects(job.source, job.chunk, pa.table({
-            "source": pa.array([job.source] * len(lines), pa.string()),
-            "path": pa.array([job.display_path] * len(lines), pa.string()),
-            "line": pa.array(np.asarray(lines, dtype=np.int64) + offset, pa.int64()),
-            "text": pa.array(texts, pa.string()),
-            "reason": pa.array(reasons, pa.string()),
-        }, schema=schema.REJECTS))
+        lake.write_rejects(job.source, job.chunk, pa.concat_tables(rejects))
     writer.end_chunk(job.chunk)
     result.rows = Counter(writer.rows_written)
 

@@ -31,7 +31,7 @@ import pyarrow.csv as pacsv
 import darkfleet
 from darkfleet.ais import csvfmt
 from darkfleet.ais.decode import DecodeOptions
-from darkfleet.lake import chunks, schema
+from darkfleet.lake import chunks
 from darkfleet.lake.store import Lake
 from darkfleet.lake.writer import PartitionWriter
 
@@ -296,19 +296,12 @@ def _ingest_csv(lake: Lake, fh: BinaryIO, fmt: csvfmt.CsvFormat, source: str, pa
                                              strings_can_be_null=False),
     )
     writer = PartitionWriter(lake, source)
-    rejects: list[tuple[int, str, str]] = []
+    rejects: list[pa.Table] = []
     line, block, chunk = 2, 0, 0
 
     def end_chunk() -> None:
         if rejects:
-            lines, texts, reasons = zip(*rejects, strict=True)
-            lake.write_rejects(source, chunk, pa.table({
-                "source": pa.array([source] * len(lines), pa.string()),
-                "path": pa.array([path] * len(lines), pa.string()),
-                "line": pa.array(lines, pa.int64()),
-                "text": pa.array(texts, pa.string()),
-                "reason": pa.array(reasons, pa.string()),
-            }, schema=schema.REJECTS))
+            lake.write_rejects(source, chunk, pa.concat_tables(rejects))
             rejects.clear()
         writer.end_chunk(chunk)
 
@@ -321,7 +314,8 @@ def _ingest_csv(lake: Lake, fh: BinaryIO, fmt: csvfmt.CsvFormat, source: str, pa
         rep.rejected.update(batch.rejected)
         for table, rows in batch.tables.items():
             writer.add(table, rows)
-        rejects.extend(batch.rejects)
+        if batch.n_rejects:
+            rejects.append(batch.reject_table(source, path))
         line += df.height
         block += 1
         if block % CSV_BLOCKS_PER_CHUNK == 0:
