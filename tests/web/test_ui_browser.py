@@ -10,12 +10,7 @@ here never reach build/demo. Screenshots go to the test's tmp dir and to build/u
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -25,7 +20,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.web.conftest import make_token
+from tests.web.conftest import make_token, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +38,6 @@ class Server:
     base_url: str
     token: str
     lake: Path
-    log: Path
 
 
 @dataclass
@@ -61,17 +55,6 @@ class PageWatch:
         assert not self.outside_requests, f"requests that left 127.0.0.1: {self.outside_requests}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _darkfleet() -> str:
-    exe = Path(sys.executable).with_name("darkfleet")
-    return str(exe) if exe.exists() else "darkfleet"
-
-
 @pytest.fixture(scope="module")
 def chromium() -> Path:
     if not CHROMIUM.exists():
@@ -81,36 +64,11 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(demo_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(demo_lake: Path) -> Iterator[Server]:
     """`darkfleet serve` on the session's demo lake (tests/web/conftest.py builds it in a tmp dir)."""
     token = make_token(demo_lake, "analyst", USER)
-    port = _free_port()
-    log = tmp_path_factory.mktemp("ui-server") / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([_darkfleet(), "serve", "--lake", str(demo_lake), "--port", str(port),
-                                 "--host", "127.0.0.1"], stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/health", timeout=5) as resp:
-                    if json.load(resp)["status"] == "ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"darkfleet serve did not come up: {log.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield Server(base, token, demo_lake, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with running_server(demo_lake) as base:
+        yield Server(base, token, demo_lake)
 
 
 @pytest.fixture()
