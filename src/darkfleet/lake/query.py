@@ -13,8 +13,10 @@ TABLES = (*schema.DAY_PARTITIONED, "rejects", "sources")
 def connect(lake: Lake, extra_views: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with a view for every table the lake holds.
 
-    Views over tables with no files yet are created empty, with the table's columns, so that
-    queries written for a full lake also run on a new one.
+    Views over tables with no files yet are views over an empty table of the database, with the
+    table's columns, so that queries written for a full lake also run on a new one. A table rather
+    than a registered Arrow object, because registrations are private to their connection and the
+    web API reads through cursors.
     """
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
@@ -30,12 +32,18 @@ def connect(lake: Lake, extra_views: dict[str, str] | None = None) -> duckdb.Duc
             arrow_schema = schema.DAY_PARTITIONED.get(table) or (
                 schema.REJECTS if table == "rejects" else schema.SOURCES
             )
-            con.register(f"_empty_{table}", arrow_schema.empty_table())
+            con.register("_empty", arrow_schema.empty_table())
+            con.execute(f"CREATE TABLE _empty_{table} AS SELECT * FROM _empty")
+            con.unregister("_empty")
             con.execute(f"CREATE VIEW {table} AS SELECT * FROM _empty_{table}")
     if "events" not in (extra_views or {}):  # always there, empty until `darkfleet detect` has run
         from darkfleet.events.store import events_view_sql
 
         con.execute(f"CREATE VIEW events AS {events_view_sql(lake)}")
+    if "cleaned_out" not in (extra_views or {}):  # rows cleaning removed or re-assigned, with the reason
+        from darkfleet.events.store import cleaned_out_view_sql
+
+        con.execute(f"CREATE VIEW cleaned_out AS {cleaned_out_view_sql(lake)}")
     for name in ("detections", "sar_scenes", "sar_matches"):  # written by the imagery commands
         folder = lake.root / name
         if name not in (extra_views or {}) and folder.is_dir() and any(folder.rglob("*.parquet")):

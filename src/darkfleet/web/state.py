@@ -69,7 +69,7 @@ class WebState:
 
                 # the old connection is left to the garbage collector: cursors of requests still
                 # running keep it open until they finish
-                self._con = shareable(connect(self.lake))
+                self._con = connect(self.lake)
                 self._signature = sig
                 self._cache.clear()
             return self._con
@@ -126,27 +126,6 @@ class WebState:
 
     def finding(self, finding_id: str) -> dict[str, Any] | None:
         return next((f for f in self.findings() if f["id"] == finding_id), None)
-
-
-def shareable(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """Make every view readable from the connection's cursors.
-
-    :func:`darkfleet.lake.query.connect` gives the tables with no files yet an empty Arrow table
-    registered on the connection; a registration is private to its connection, so a cursor could
-    not read the view over it. Each one is copied into an (empty) table of the database and
-    re-created under its name as a view over that table."""
-    temporary = [r[0] for r in con.execute(
-        "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall()]
-    for name in temporary:
-        quoted, shared = _ident(name), _ident(f"{name}__shared")
-        con.execute(f"CREATE TABLE {shared} AS SELECT * FROM {quoted}")
-        con.unregister(name)
-        con.execute(f"CREATE VIEW {quoted} AS SELECT * FROM {shared}")
-    return con
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def json_or_empty(text: str | None) -> dict[str, Any]:
