@@ -379,7 +379,10 @@ class Decoder:
 
 def frame_block(data: bytes, first_line: int) -> nmea.Records:
     """Split a block of complete lines and parse its sentences (no state: any thread)."""
-    return nmea.frame(*nmea.split_lines(data, first_line))
+    buf, line, starts, ends, newlines = nmea.split_lines(data, first_line)
+    rec = nmea.frame(buf, line, starts, ends, raw=data)
+    rec.newlines = newlines
+    return rec
 
 
 def _as(array: pa.Array, type_: pa.DataType) -> pa.Array:

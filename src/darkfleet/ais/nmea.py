@@ -61,6 +61,7 @@ class Records:
     station_code: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # -1: none
     station_names: list[str] = field(default_factory=list)  # station_code -> tag-block s: value
     group: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # -1: none
+    newlines: int = 0  # newline characters in the block
 
     def __len__(self) -> int:
         return len(self.line)
@@ -73,8 +74,8 @@ class Records:
         return bytes(self.buf[self.start[i] : self.end[i]]).decode("utf-8", "replace")
 
 
-def split_lines(data: bytes, first_line: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Lines of a block: (padded buffer, line numbers, starts, ends), blank lines dropped.
+def split_lines(data: bytes, first_line: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Lines of a block: (padded buffer, line numbers, starts, ends, newlines), blank lines dropped.
 
     Trailing CR, spaces and tabs are not part of a line; a UTF-8 byte-order mark at the very
     start of a file is skipped by the caller.
@@ -90,26 +91,38 @@ def split_lines(data: bytes, first_line: int) -> tuple[np.ndarray, np.ndarray, n
     # Strip trailing whitespace (CR from Windows line ends, stray blanks) in a few passes.
     for _ in range(4):
         back = ends - 1
-        ws = (ends > starts) & np.isin(buf[np.maximum(back, 0)], (9, 13, 32))
+        last = buf[np.maximum(back, 0)]
+        ws = (ends > starts) & ((last == 13) | (last == 32) | (last == 9))
         if not ws.any():
             break
         ends = np.where(ws, back, ends)
     keep = ends > starts
-    return buf, line[keep], starts[keep], ends[keep]
+    return buf, line[keep], starts[keep], ends[keep], len(nl)
 
 
-def frame(buf: np.ndarray, line: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Records:
-    """Parse every line of a block into records."""
-    line, starts, ends = _expand_multi_sentence_lines(buf, line, starts, ends)
+def _tag_ends(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(has a tag block, position of its closing backslash, malformed) for each line."""
+    has_tag = buf[starts] == ord("\\")
+    tag_end = np.full(len(starts), len(buf), dtype=np.int64)
+    rows = np.flatnonzero(has_tag)
+    if len(rows):
+        backslashes = np.flatnonzero(buf == ord("\\"))
+        tag_end[rows] = np.append(backslashes, len(buf))[np.searchsorted(backslashes, starts[rows] + 1)]
+    return has_tag, tag_end, has_tag & (tag_end >= ends)
+
+
+def frame(buf: np.ndarray, line: np.ndarray, starts: np.ndarray, ends: np.ndarray, raw: bytes | None = None) -> Records:
+    """Parse every line of a block into records (``raw``: the block's bytes, if at hand)."""
+    has_tag, tag_end, bad_tag = _tag_ends(buf, starts, ends)
+    sent = np.where(has_tag & ~bad_tag, tag_end + 1, starts)
+    expanded = _expand_multi_sentence_lines(buf, line, starts, ends, sent)
+    if expanded is not None:
+        line, starts, ends = expanded
+        has_tag, tag_end, bad_tag = _tag_ends(buf, starts, ends)
+        sent = np.where(has_tag & ~bad_tag, tag_end + 1, starts)
     n = len(starts)
     kind = np.full(n, NOT_AIS, dtype=np.int64)
     first = buf[starts]
-    has_tag = first == ord("\\")
-    backslashes = np.flatnonzero(buf == ord("\\"))
-    k = np.searchsorted(backslashes, starts + 1)
-    tag_end = np.append(backslashes, len(buf))[k]
-    bad_tag = has_tag & (tag_end >= ends)
-    sent = np.where(has_tag & ~bad_tag, tag_end + 1, starts)
 
     b0, b3, b4, b5 = buf[sent], buf[sent + 3], buf[sent + 4], buf[sent + 5]
     is_ais = (
@@ -154,7 +167,8 @@ def frame(buf: np.ndarray, line: np.ndarray, starts: np.ndarray, ends: np.ndarra
     kind[ok & ((hi == 255) | (lo == 255) | (declared != xor))] = BAD_CHECKSUM
 
     rec = Records(
-        buf=buf, raw=buf.tobytes(), line=line, start=starts, end=ends, kind=kind, total=total, num=num, seq=seq,
+        buf=buf, raw=raw if raw is not None else buf.tobytes(),
+        line=line, start=starts, end=ends, kind=kind, total=total, num=num, seq=seq,
         channel=np.where(chan_len == 1, buf[safe(c[3] + 1)], 0).astype(np.uint8),
         payload_start=c[4] + 1, payload_end=c[5], fill=fill,
         time_us=np.full(n, -1, dtype=np.int64), group=np.full(n, -1, dtype=np.int64),
@@ -197,14 +211,26 @@ def _field_positions(buf: np.ndarray, sent: np.ndarray, ends: np.ndarray) -> tup
 
 
 def _expand_multi_sentence_lines(
-    buf: np.ndarray, line: np.ndarray, starts: np.ndarray, ends: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split lines that carry several sentences (some feeds concatenate the parts of a message)."""
+    buf: np.ndarray, line: np.ndarray, starts: np.ndarray, ends: np.ndarray, sent: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Split lines that carry several sentences (some feeds concatenate the parts of a message);
+    None if there are none. A line is split when it holds more than one '!'.
+    """
     bangs = np.flatnonzero(buf == ord("!"))
-    per_line = np.bincount(np.searchsorted(starts, bangs, side="right") - 1, minlength=len(starts))
-    multi = np.flatnonzero(per_line[: len(starts)] > 1)
+    opening = sent[buf[sent] == ord("!")]
+    if len(bangs) == len(opening):  # every '!' opens the sentence of its line
+        return None
+    at_sentence = np.zeros(len(buf), dtype=bool)
+    at_sentence[opening] = True
+    others = bangs[~at_sentence[bangs]]
+    if not len(others):
+        return None
+    candidates = np.unique(np.searchsorted(starts, others, side="right") - 1)
+    candidates = candidates[candidates >= 0]
+    per_line = np.searchsorted(bangs, ends[candidates]) - np.searchsorted(bangs, starts[candidates])
+    multi = candidates[per_line > 1]
     if not len(multi):
-        return line, starts, ends
+        return None
     new_line, new_start, new_end = [], [], []
     for i in multi:
         text = bytes(buf[starts[i] : ends[i]])
@@ -218,7 +244,7 @@ def _expand_multi_sentence_lines(
             new_start.append(starts[i] + a)
             new_end.append(starts[i] + b)
     if not new_line:
-        return line, starts, ends
+        return None
     keep = np.ones(len(line), dtype=bool)
     keep[multi] = False
     line = np.concatenate((line[keep], new_line))
@@ -260,7 +286,7 @@ def _digits(buf: np.ndarray, start: np.ndarray, end: np.ndarray, max_digits: int
     return value, n
 
 
-_GROUP = re.compile(rb"^\d+-\d+-(\d+)$")
+_GROUP = r"^[0-9]+-[0-9]+-([0-9]+)$"
 
 
 def _parse_tags(rec: Records, rows_mask: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
@@ -284,10 +310,11 @@ def _parse_tags(rec: Records, rows_mask: np.ndarray, starts: np.ndarray, ends: n
         rec.station_code[rows[k[ok]]] = names.indices.to_numpy(zero_copy_only=False)
         rec.station_names = names.dictionary.to_pylist()
     k, a, b = _tag_values(data, offsets, "g")
-    for i, x, y in zip(k, a, b, strict=True):
-        m = _GROUP.match(bytes(data[x:y]))
-        if m and not hi[i]:
-            rec.group[rows[i]] = int(m.group(1))
+    ok = ~hi[k]
+    if ok.any():  # g:part-total-id; an id too large for 64 bits is no id
+        ids = pl.Series("g", bits.strings(data, a[ok], b[ok])).str.extract(_GROUP, 1).cast(pl.Int64, strict=False)
+        values = ids.fill_null(-1).to_numpy()
+        rec.group[rows[k[ok]][values >= 0]] = values[values >= 0]
 
 
 _USCG_TIME = r",[rbB][A-Za-z0-9_]*,(\d{9,10})(?:\.\d*)?(?:,|$)"

@@ -192,7 +192,9 @@ class _Blocks:
         with fh:
             line = 1
             for k, data in enumerate(chunk_blocks(fh, start, end, self.job.head_lines, self.job.block_bytes)):
-                if k >= skip:
+                if k < skip:
+                    line += data.count(b"\n")
+                else:
                     rec = frame_block(data, line)
                     if k == 0 and head is not None:
                         head(dec, rec)
@@ -203,7 +205,7 @@ class _Blocks:
                         self.batches.append(batch)
                     if k == 0 and head is not None:
                         head(dec, None)
-                line += data.count(b"\n")
+                    line += rec.newlines
             self.lines = line - 1
 
 
