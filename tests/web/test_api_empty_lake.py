@@ -29,3 +29,19 @@ def test_every_read_on_an_empty_lake(tmp_path: Path) -> None:
     assert r.status_code == 409 and "no positions" in r.json()["error"]["message"]
     assert str(lake) not in r.json()["error"]["message"]
     assert client.get("/api/me").json()["role"] == "admin"
+
+
+def test_ui_bundle_is_served_compressed(tmp_path: Path) -> None:
+    from darkfleet.web.app import STATIC_DIR, create_app
+
+    if not (STATIC_DIR / "app.js").is_file():
+        import pytest
+
+        pytest.skip("the UI bundle is not built into this checkout")
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    client = TestClient(create_app(lake))
+    r = client.get("/app.js", headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
+    assert r.num_bytes_downloaded < (STATIC_DIR / "app.js").stat().st_size / 2
+    assert r.content == (STATIC_DIR / "app.js").read_bytes()  # the client decompresses it again

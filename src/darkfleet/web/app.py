@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 import darkfleet
@@ -61,6 +62,7 @@ def create_app(lake: Path, store_url: str | None = None, static_dir: Path | None
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.web = state
     install_error_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)  # the UI bundle is 1.1 MB, 0.3 MB gzipped
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
