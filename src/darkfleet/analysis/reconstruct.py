@@ -160,5 +160,8 @@ def reconstruct(lake_dir: Path, case: str | None, params: ReconstructParams | No
     from darkfleet.analysis.exposure import sanctions_findings
 
     found += sanctions_findings(lake_dir, [f for f in found if f["kind"] == "round_trips"], p.as_dict())
+    if case is not None:
+        for f in found:
+            f["case"] = case  # the web app shows a case its own findings
     order = {"round_trips": 0, "sanctions_exposure": 1, "cargo_flow": 2, "count_surge": 3, "count_growth": 4}
     return sorted(found, key=lambda f: (order.get(f["kind"], 9), f["start"] or "", f["id"]))

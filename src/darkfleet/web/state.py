@@ -110,9 +110,14 @@ class WebState:
     def findings_path(self) -> Path:
         return self.root / "findings.json"
 
-    def findings(self) -> list[dict[str, Any]]:
+    def findings(self, case: str | None = None) -> list[dict[str, Any]]:
         """The lake's findings (``darkfleet reconstruct --out LAKE/findings.json``), as written,
-        after the report's reader checked them; [] when there are none."""
+        after the report's reader checked them; [] when there are none. With ``case``: that case's
+        findings (those reconstructed for it, and those written without a case)."""
+        found = self._all_findings()
+        return found if case is None else [f for f in found if f.get("case") in (None, case)]
+
+    def _all_findings(self) -> list[dict[str, Any]]:
 
         def load() -> list[dict[str, Any]]:
             from darkfleet.report.model import load_findings

@@ -87,7 +87,7 @@ def evidence_chain(state: WebState, name: str) -> list[dict[str, Any]]:
     cases = {c.id: c.name for c in store.cases()}
     places = {p.id: p.name for p in store.places()}
     items: dict[tuple[str, str], dict[str, Any]] = {}
-    for f in state.findings():
+    for f in state.findings(name):
         for e in f.get("evidence") or []:
             item = items.setdefault(_key(e), {**_evidence(e), "created_by": None, "findings": []})
             item["findings"].append(f["id"])
@@ -122,7 +122,7 @@ def list_cases(request: Request, user: Viewer, page: Paging) -> dict[str, Any]:
 def case(request: Request, user: Viewer, name: CaseName) -> dict[str, Any]:
     state = state_of(request)
     c = _case(state, name)
-    found = state.findings()
+    found = state.findings(name)
     judged = judgements(state, [f["id"] for f in found])
     vessels: dict[str, dict[str, Any]] = {}
     timeline: dict[tuple[str, str], dict[str, Any]] = {}
