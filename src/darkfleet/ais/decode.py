@@ -280,7 +280,8 @@ class Decoder:
         # Characters past the width each type is read to are checked here, in one pass.
         long = np.flatnonzero((reason == 0) & (lengths > MAX_CHARS_BY_TYPE[msg_type]))
         if len(long):
-            bad = bits.invalid_characters(m.buf, m.start[long], m.end[long])
+            read_to = m.start[long] + MAX_CHARS_BY_TYPE[msg_type[long]]  # dearmour checks the rest
+            bad = bits.invalid_characters(m.buf, read_to, m.end[long])
             reason[long[bad]] = R_BAD_CHARACTER
 
         tables: dict[str, list[pa.Table]] = {}
@@ -346,7 +347,7 @@ class Decoder:
                     "fill_bits": bits.arrow(m.fill[rows], pa.int8())}
         cols["mmsi"] = bits.arrow(bits.uint(p, 8, 30), pa.int64())
         cols["ts"] = bits.arrow(m.time_us[rows], schema.TS)
-        cols["source"] = pa.repeat(pa.scalar(self.source, pa.string()), len(rows))
+        cols["source"] = bits.repeated(self.source, len(rows))
         cols["line"] = bits.arrow(m.line[rows], pa.int64())
         codes = m.station_code[rows]
         if (codes < 0).all():
@@ -361,14 +362,14 @@ class Decoder:
     def _reject_records(batch: Batch, rec: nmea.Records, idx: np.ndarray, reason: str) -> None:
         if not len(idx):
             return
-        data, offsets = bits.gather(rec.buf, rec.start[idx], rec.end[idx])
-        if (data >= 128).any():  # not ASCII: decoded one by one, bad UTF-8 replaced
+        texts = bits.strings(rec.buf, rec.start[idx], rec.end[idx])
+        try:
+            texts.validate(full=True)
+        except pa.ArrowInvalid:  # not UTF-8: decoded one by one, bad bytes replaced
             raw = rec.raw
             texts = pa.array([raw[a:b].decode("utf-8", "replace")
                               for a, b in zip(rec.start[idx].tolist(), rec.end[idx].tolist(), strict=True)],
                              pa.string())
-        else:
-            texts = pa.StringArray.from_buffers(len(idx), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data))
         batch.reject_bulk.append((rec.line[idx], texts, reason))
         batch.rejected[reason] += len(idx)
 
