@@ -66,3 +66,30 @@ def test_empty_view_before_detect(tmp_path: Path) -> None:
     con = connect(Lake.open(tmp_path), {"events": events_view_sql(Lake.open(tmp_path))})
     assert con.sql("SELECT count(*) FROM events").fetchall() == [(0,)]
     assert "attributes" in [d[0] for d in con.sql("SELECT * FROM events").description]
+
+
+def test_cleaned_out_stored_counted_and_idempotent(lake: Path) -> None:
+    r = CliRunner().invoke(app, ["detect", "--lake", str(lake), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    counts = out["cleaned_out"]
+    assert counts["duplicate"] > 0 and counts["impossible_jump"] > 0
+    stored = pl.read_parquet(out["cleaned_out_path"])
+    assert set(stored.columns) == {"mmsi", "ts", "lon", "lat", "reason", "segment", "source", "line"}
+    con = connect(Lake.open(lake))  # the view darkfleet query sees
+    assert dict(con.sql("SELECT reason, count(*) FROM cleaned_out GROUP BY reason").fetchall()) == counts
+    # every row it names is a lake row, once
+    joined = con.sql("SELECT count(*) FROM cleaned_out c JOIN positions p USING (source, line)").fetchall()[0][0]
+    assert joined == stored.height == sum(counts.values())
+    first = Path(out["cleaned_out_path"]).read_bytes()
+    again = CliRunner().invoke(app, ["detect", "--lake", str(lake)])
+    assert again.exit_code == 0, again.output
+    assert Path(out["cleaned_out_path"]).read_bytes() == first  # a re-run replaces it with the same rows
+    for reason, n in counts.items():  # the table output prints the counts
+        assert reason in again.stdout and f"{n:,}" in again.stdout
+
+
+def test_cleaned_out_view_empty_before_detect(tmp_path: Path) -> None:
+    con = connect(Lake.open(tmp_path))
+    assert con.sql("SELECT count(*) FROM cleaned_out").fetchall() == [(0,)]
+    assert "reason" in [d[0] for d in con.sql("SELECT * FROM cleaned_out").description]

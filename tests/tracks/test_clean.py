@@ -41,7 +41,32 @@ def test_shared_mmsi_is_split_into_segments() -> None:
     seg = out.kept.group_by("segment").agg(pl.col("lon").min()).sort("segment")
     assert seg["segment"].to_list() == [0, 1]
     assert seg["lon"].to_list() == [130.0, 133.0]
-    assert out.kept.group_by("segment").len()["len"].to_list() == [60, 60]
+    assert out.kept.group_by("segment").len().sort("segment")["len"].to_list() == [60, 60]
+    # the second transmitter's fixes are kept, re-assigned to segment 1, and reported as such
+    assert out.reassigned.height == 60 and out.counts() == {"reassigned": 60}
+    rows = out.out_rows()
+    assert rows["reason"].unique().to_list() == ["reassigned"] and rows["segment"].unique().to_list() == [1]
+    assert rows["line"].min() > 1000  # b's rows
+
+
+def test_segment_ids_depend_only_on_earlier_fixes() -> None:
+    """Cleaning the second half with the first half's last fixes carried (ids kept) gives the ids of
+    cleaning everything at once: what lets an engine split the data by day."""
+    from darkfleet.tracks.clean import segment_ids
+
+    a = _transit(7, 60, 130.0)
+    b = _transit(7, 60, 133.0).with_columns(pl.col("ts") + pl.duration(seconds=30), pl.col("line") + 1000)
+    whole, _ = segment_ids(pl.concat([a, b]), CleanParams())
+    cut = whole["ts"][70]
+    first, _ = segment_ids(whole.filter(pl.col("ts") < cut).drop("_seg"), CleanParams())
+    carried = first.tail(20)  # more than lookback_positions fixes
+    later = whole.filter(pl.col("ts") >= cut).drop("_seg").with_columns(_seg=pl.lit(None, pl.Int64))
+    rest = pl.concat([carried, later])
+    second, _ = segment_ids(rest, CleanParams())
+    assert second.filter(pl.col("ts") >= cut)["_seg"].to_list() == whole.filter(pl.col("ts") >= cut)["_seg"].to_list()
+    # without the carried ids the later fixes would start segments of their own
+    fresh, _ = segment_ids(whole.filter(pl.col("ts") >= cut).drop("_seg"), CleanParams())
+    assert fresh["_seg"].to_list() != whole.filter(pl.col("ts") >= cut)["_seg"].to_list()
 
 
 def test_detectors_follow_segments() -> None:

@@ -1,40 +1,53 @@
 """The local engine: the kernels over the lake's day partitions, in-process, on all cores.
 
-Pass 1 reads each day once (days in parallel) for what needs every vessel: the reception map
-(gap rules) and positions shared by two MMSIs (cloned tracks). Pass 2 splits vessels into
-``workers`` shards by MMSI; each shard walks the days in order, prepending to each day the rows
-it carried over (:func:`darkfleet.engines.steps.carry_since`), so that a gap, visit or stop that
-spans midnight (or many days) is found once and whole (:func:`~darkfleet.engines.steps.settle`).
-Memory is bounded by one day of one shard plus the carried rows. Encounter grid points are
-collected per shard and paired per day at the end (pairs only exist within one time slot).
+One pass over the days in order reads each day once (only the columns the kernels use, the next
+day read while this one is worked on). The day's rows are split by MMSI into ``workers`` shards
+worked on in parallel threads (NumPy and Polars release the GIL); each shard prepends the rows
+it carried over from earlier days (:func:`darkfleet.engines.steps.carry_since`), so that a gap,
+visit or stop that spans midnight (or many days) is found once and whole
+(:func:`~darkfleet.engines.steps.settle`). Reception partials are summed per shard and day;
+positions shared by two MMSIs (cloned tracks) are found on each whole day; gap reasons,
+encounter pairs and identity changes are worked out at the end, once all of it is known.
+
+With cleaning on, a first pass counts the segments' sizes in the same way (carrying the fixes
+the next day's fixes may link to), because whether a short segment is an outlier depends on all
+of its MMSI's data (:mod:`darkfleet.tracks.clean`). Memory is bounded by a day of data plus the
+carried rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from darkfleet.engines.steps import (
     POSITION_COLUMNS,
+    SINCE_SCHEMA,
     Context,
+    Detection,
+    carry_rows,
     day_of_slot,
     finish_events,
     normalise,
     pair_step,
     reception_maps,
     reception_step,
+    segment_step,
     settle,
     shared_step,
     statics_frame,
     vessel_batch,
 )
 from darkfleet.events.encounters import GRID_SCHEMA
-from darkfleet.events.schema import empty_events
+from darkfleet.events.gaps import CANDIDATE_SCHEMA
+from darkfleet.events.spoofing import PARTIAL_SCHEMA as SPOOF_PARTIAL_SCHEMA
 from darkfleet.lake.store import Lake
+from darkfleet.tracks.clean import SIZE_SCHEMA, segment_table
 
 
 @dataclass(frozen=True)
@@ -42,24 +55,125 @@ class LocalEngine:
     workers: int = 2
 
     def run(self, lake: Lake, ctx: Context, progress: Callable[[str], None] | None = None) -> pl.DataFrame:
+        return self.detect(lake, ctx, progress).events
+
+    def detect(self, lake: Lake, ctx: Context, progress: Callable[[str], None] | None = None) -> Detection:
         days = lake_days(lake, "positions")
         say = progress or (lambda _msg: None)
-        with ThreadPoolExecutor(self.workers) as pool:
-            first = list(pool.map(lambda d: _pass1(lake, d, ctx), days))
-            partials = [p for p, _ in first]
-            ctx = ctx.with_reception(reception_maps(pl.concat(partials) if partials else reception_step(
-                _empty_positions(), ctx)))
-            shared = pl.concat([s for _, s in first]) if first else shared_step(_empty_positions(), ctx)
-            say(f"pass 1: {len(days)} days")
-            shards = list(pool.map(lambda k: _shard(lake, days, k, self.workers, ctx), range(self.workers)))
-        events = [e for e, _ in shards]
-        grid = pl.concat([g for _, g in shards]) if shards else pl.DataFrame(schema=GRID_SCHEMA)
-        step = ctx.config.encounters.grid_step_min
-        grid = grid.with_columns(_day=day_of_slot(pl.col("slot"), step))
+        n = max(self.workers, 1)
+        with ThreadPoolExecutor(n + 1) as pool:
+            if ctx.segmenting:
+                sizes = _walk(lake, days, n, pool, ctx, _SizeShard)
+                ctx = ctx.with_segments(segment_table(pl.concat([s.sizes for s in sizes]), ctx.config.clean))
+                say(f"segments: {ctx.segments.height if ctx.segments is not None else 0:,}")
+            shards = _walk(lake, days, n, pool, ctx, _DetectShard, say)
+        partials = pl.concat([p for s in shards for p in s.reception] or [reception_step(_empty_positions(), ctx)])
+        ctx = ctx.with_reception(reception_maps(partials, ctx))
+        grid = pl.concat([g for s in shards for g in s.grids] or [pl.DataFrame(schema=GRID_SCHEMA)])
+        grid = grid.with_columns(_day=day_of_slot(pl.col("slot"), ctx.config.encounters.grid_step_min))
         pairs = pl.concat([pair_step(g.drop("_day"), ctx) for _, g in grid.group_by("_day", maintain_order=True)]
                           or [pair_step(pl.DataFrame(schema=GRID_SCHEMA), ctx)])
-        statics = read_table(lake, "statics")
-        return finish_events(events, pairs, shared, statics_frame(statics), ctx)
+        shared = pl.concat([s for sh in shards for s in sh.shared] or [shared_step(_empty_positions(), ctx)])
+        gaps = pl.concat([g for s in shards for g in s.gaps] or [pl.DataFrame(schema=CANDIDATE_SCHEMA)])
+        spoofing = pl.concat([p for s in shards for p in s.spoofing] or [pl.DataFrame(schema=SPOOF_PARTIAL_SCHEMA)])
+        events = finish_events([e for s in shards for e in s.events], gaps, spoofing, pairs, shared,
+                               statics_frame(read_table(lake, "statics")), ctx)
+        return Detection.of(events, [o for s in shards for o in s.cleaned_out])
+
+
+@dataclass
+class _Shard:
+    """One shard's state while walking the days: the rows carried over and what it found."""
+
+    ctx: Context
+    carry: pl.DataFrame | None = None
+
+    def batch(self, rows: pl.DataFrame) -> pl.DataFrame:
+        day = rows.with_columns(_carried=pl.lit(False))
+        if self.carry is None or self.carry.height == 0:
+            return day
+        # carried rows are earlier than the day's: a stable sort by MMSI interleaves them right
+        return pl.concat([self.carry.with_columns(_carried=pl.lit(True)), day], how="diagonal_relaxed").sort(
+            "mmsi", maintain_order=True)
+
+    def step(self, rows: pl.DataFrame, final: bool) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class _SizeShard(_Shard):
+    """First pass (cleaning on): segment sizes."""
+
+    sizes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SIZE_SCHEMA))
+
+    def step(self, rows: pl.DataFrame, final: bool) -> None:
+        batch = self.batch(rows)
+        sizes, with_seg, since = segment_step(batch, self.ctx)
+        self.sizes = pl.concat([self.sizes, sizes]).group_by("mmsi", "seg_id").agg(pl.col("positions").sum())
+        self.carry = carry_rows(with_seg.drop("_carried"), since)
+
+
+@dataclass
+class _DetectShard(_Shard):
+    """Second pass: the per-vessel kernels, settled batch by batch."""
+
+    prev: pl.DataFrame | None = None  # per MMSI: last row time (µs) of the batches so far
+    events: list[pl.DataFrame] = field(default_factory=list)
+    gaps: list[pl.DataFrame] = field(default_factory=list)
+    spoofing: list[pl.DataFrame] = field(default_factory=list)
+    grids: list[pl.DataFrame] = field(default_factory=list)
+    cleaned_out: list[pl.DataFrame] = field(default_factory=list)
+    reception: list[pl.DataFrame] = field(default_factory=list)
+    shared: list[pl.DataFrame] = field(default_factory=list)
+
+    def step(self, rows: pl.DataFrame, final: bool) -> None:
+        if rows.height:
+            self.reception.append(reception_step(rows, self.ctx))
+        batch = self.batch(rows)
+        if batch.height == 0:
+            return
+        res = vessel_batch(batch, self.ctx)
+        since = res.since if res.since is not None else pl.DataFrame(schema=SINCE_SCHEMA)
+        last = since.select("mmsi", pl.col("last").alias("t"))
+        self.events.append(settle(res.events, last, self.prev, final))
+        self.gaps.append(settle(res.gaps, last, self.prev, final))
+        self.spoofing.append(res.spoofing)
+        self.grids.append(res.grid)
+        self.cleaned_out.append(res.cleaned_out)
+        self.carry = carry_rows(res.rows.drop("_carried"), since)
+        self.prev = last if self.prev is None else pl.concat([self.prev, last]).group_by("mmsi").agg(pl.col("t").max())
+
+
+def _walk(lake: Lake, days: list[str], n: int, pool: ThreadPoolExecutor, ctx: Context, kind: type[_Shard],
+          say: Callable[[str], None] | None = None) -> list:  # type: ignore[type-arg]
+    """Walk the days in order, each day's shards in parallel; the next day is read meanwhile."""
+    shards = [kind(ctx) for _ in range(n)]
+    cuts: np.ndarray | None = None
+    ahead: Future[pl.DataFrame] | None = pool.submit(read_positions, lake, days[0]) if days else None
+    for i, day in enumerate(days):
+        assert ahead is not None
+        rows = ahead.result()
+        ahead = pool.submit(read_positions, lake, days[i + 1]) if i + 1 < len(days) else None
+        m = rows["mmsi"].to_numpy()
+        if cuts is None:
+            cuts = shard_cuts(m, n)
+        bounds = [0, *np.searchsorted(m, cuts).tolist(), rows.height]
+        jobs = [pool.submit(shard.step, rows.slice(bounds[k], bounds[k + 1] - bounds[k]), i == len(days) - 1)
+                for k, shard in enumerate(shards)]
+        if isinstance(shards[0], _DetectShard) and ctx.wants("spoofing"):
+            shards[0].shared.append(shared_step(rows, ctx))  # every MMSI of the day at once
+        for job in jobs:
+            job.result()
+        if say is not None:
+            say(f"{day}: {rows.height:,} positions")
+    return shards
+
+
+def shard_cuts(mmsi: np.ndarray, n: int) -> np.ndarray:
+    """MMSI values splitting vessels into ``n`` shards of about equal rows (from one day's rows)."""
+    if n <= 1 or len(mmsi) == 0:
+        return np.zeros(0, np.int64)
+    return np.unique(mmsi[(np.arange(1, n) * len(mmsi)) // n])
 
 
 def lake_days(lake: Lake, table: str) -> list[str]:
@@ -67,15 +181,37 @@ def lake_days(lake: Lake, table: str) -> list[str]:
     return sorted(p.name.removeprefix("day=") for p in base.glob("day=*") if any(p.glob("*.parquet")))
 
 
-def read_day(lake: Lake, table: str, day: str, columns: list[str] | None = None,
-             shard: tuple[int, int] | None = None) -> pl.DataFrame:
+def read_positions(lake: Lake, day: str) -> pl.DataFrame:
+    """One day's positions, the kernels' columns only, sorted by (mmsi, ts, source, line)."""
+    df = read_day(lake, "positions", day, POSITION_COLUMNS)
+    schema = df.schema
+    if schema["ts"] != pl.Datetime("us", "UTC") or schema["sog_kn"] != pl.Float32:
+        df = normalise(df)
+    return df if _is_sorted(df) else df.sort("mmsi", "ts", "source", "line")
+
+
+def _is_sorted(df: pl.DataFrame) -> bool:
+    if df.height < 2:
+        return True
+    m = df["mmsi"].to_numpy()
+    t = df["ts"].dt.epoch("us").to_numpy()
+    dm, dt = np.diff(m), np.diff(t)
+    if not np.all((dm > 0) | ((dm == 0) & (dt >= 0))):
+        return False
+    ties = np.flatnonzero((dm == 0) & (dt == 0))
+    if len(ties) == 0:
+        return True
+    a = df.select("source", "line").gather(pl.Series(ties, dtype=pl.UInt32))
+    b = df.select("source", "line").gather(pl.Series(ties + 1, dtype=pl.UInt32))
+    ordered = (a["source"] < b["source"]) | ((a["source"] == b["source"]) & (a["line"] <= b["line"]))
+    return bool(ordered.all())
+
+
+def read_day(lake: Lake, table: str, day: str, columns: list[str] | None = None) -> pl.DataFrame:
     files = sorted((lake.root / table / f"day={day}").glob("*.parquet"))
     lf = pl.scan_parquet(files, hive_partitioning=False)
     if columns:
         lf = lf.select(columns)
-    if shard is not None:
-        k, n = shard
-        lf = lf.filter(pl.col("mmsi") % n == k)
     return lf.collect()
 
 
@@ -89,28 +225,3 @@ def _empty_positions() -> pl.DataFrame:
 
     return normalise(pl.from_arrow(schema.POSITIONS.empty_table()))  # type: ignore[arg-type]
 
-
-def _pass1(lake: Lake, day: str, ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame]:
-    rows = normalise(read_day(lake, "positions", day, POSITION_COLUMNS))
-    return reception_step(rows, ctx), shared_step(rows, ctx)
-
-
-def _shard(lake: Lake, days: list[str], k: int, n: int, ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame]:
-    carry = _empty_positions()
-    prev: pl.DataFrame | None = None  # per MMSI: last row time (µs) of the batches so far
-    events, grids = [], []
-    for i, day in enumerate(days):
-        rows = normalise(read_day(lake, "positions", day, POSITION_COLUMNS, (k, n)))
-        batch = pl.concat([carry, rows]).sort("mmsi", "ts", "source", "line")
-        if batch.height == 0:
-            continue
-        ev, grid, since = vessel_batch(batch, ctx)
-        assert since is not None  # a non-empty batch always has a carry
-        last = since.select("mmsi", pl.col("last").alias("t"))
-        events.append(settle(ev, last, prev, final=i == len(days) - 1))
-        grids.append(grid)
-        carry = (batch.join(since.select("mmsi", "since"), on="mmsi")
-                 .filter(pl.col("ts").dt.epoch("us") >= pl.col("since")).drop("since"))
-        prev = last if prev is None else pl.concat([prev, last]).group_by("mmsi").agg(pl.col("t").max())
-    grid = pl.concat(grids) if grids else pl.DataFrame(schema=GRID_SCHEMA)
-    return (pl.concat(events) if events else empty_events()), grid

@@ -8,7 +8,9 @@ from __future__ import annotations
 import polars as pl
 
 from darkfleet.engines.steps import (
+    SORT,
     Context,
+    Detection,
     finish_events,
     normalise,
     pair_step,
@@ -20,8 +22,14 @@ from darkfleet.engines.steps import (
 )
 
 
+def detect_memory(positions: pl.DataFrame, statics: pl.DataFrame | None, ctx: Context) -> Detection:
+    rows = normalise(positions).sort(SORT)
+    ctx = ctx.with_reception(reception_maps(reception_step(rows, ctx), ctx))
+    res = vessel_step(rows, ctx)
+    events = finish_events([res.events], res.gaps, res.spoofing, pair_step(res.grid, ctx), shared_step(rows, ctx),
+                           statics_frame(statics), ctx)
+    return Detection.of(events, [res.cleaned_out])
+
+
 def run_memory(positions: pl.DataFrame, statics: pl.DataFrame | None, ctx: Context) -> pl.DataFrame:
-    rows = normalise(positions).sort("mmsi", "ts", "source", "line")
-    ctx = ctx.with_reception(reception_maps(reception_step(rows, ctx)))
-    events, grid = vessel_step(rows, ctx)
-    return finish_events([events], pair_step(grid, ctx), shared_step(rows, ctx), statics_frame(statics), ctx)
+    return detect_memory(positions, statics, ctx).events

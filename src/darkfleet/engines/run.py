@@ -10,7 +10,8 @@ import polars as pl
 
 from darkfleet.engines.config import DetectConfig
 from darkfleet.engines.local import LocalEngine
-from darkfleet.engines.steps import Context
+from darkfleet.engines.steps import Context, Detection
+from darkfleet.events.store import write_cleaned_out
 from darkfleet.geo.gazetteer import gazetteer
 from darkfleet.geo.places import geojson_places, wpi_ports
 from darkfleet.geo.shore import ShoreDistance, load_land_mask
@@ -63,9 +64,10 @@ def build_context(lake: Lake, config: DetectConfig, places_file: str | Path | No
     return Context(config, places, mask, ShoreDistance.from_mask(mask), declared_flags=declared)
 
 
-def detect_lake(lake: Lake, engine: str = "local", config: DetectConfig | None = None,
-                places_file: str | Path | None = None, progress: Callable[[str], None] | None = None,
-                spark_master: str = "local[2]", flags_file: str | Path | None = None) -> pl.DataFrame:
+def run_detection(lake: Lake, engine: str = "local", config: DetectConfig | None = None,
+                  places_file: str | Path | None = None, progress: Callable[[str], None] | None = None,
+                  spark_master: str = "local[2]", flags_file: str | Path | None = None) -> Detection:
+    """The events and the rows cleaning removed or re-assigned (nothing written)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
     if lake.table_glob("positions") is None:
@@ -74,5 +76,15 @@ def detect_lake(lake: Lake, engine: str = "local", config: DetectConfig | None =
     if engine == "spark":
         from darkfleet.engines.spark import SparkEngine
 
-        return SparkEngine(spark_master).run(lake, ctx, progress)
-    return LocalEngine().run(lake, ctx, progress)
+        return SparkEngine(spark_master).detect(lake, ctx, progress)
+    return LocalEngine().detect(lake, ctx, progress)
+
+
+def detect_lake(lake: Lake, engine: str = "local", config: DetectConfig | None = None,
+                places_file: str | Path | None = None, progress: Callable[[str], None] | None = None,
+                spark_master: str = "local[2]", flags_file: str | Path | None = None) -> pl.DataFrame:
+    """Run detection; store the rows cleaning removed or re-assigned in the lake (``cleaned_out``,
+    replaced on every run) and return the events (the caller stores them: ``write_events``)."""
+    found = run_detection(lake, engine, config, places_file, progress, spark_master, flags_file)
+    write_cleaned_out(lake, found.cleaned_out)
+    return found.events

@@ -2,13 +2,14 @@
 
 Every stage is ``groupBy(key).applyInArrow(kernel)`` over the lake's Parquet (no pandas):
 
-* reception partials and per-vessel detectors: grouped by MMSI (a group is one vessel's whole
-  history, so nothing spans a partition boundary);
+* per-vessel kernels (cleaning, detectors, reception partials, encounter grid points): grouped
+  by ``mmsi % vessel_groups`` (a group holds whole vessel histories, so nothing spans a
+  partition boundary, and the kernels work on many vessels per call, as they are meant to);
 * positions shared by two MMSIs: grouped by UTC day (a time bucket never spans days);
 * encounter pairing: grid points grouped by the day of their slot.
 
-Small final stages (combining reception partials, encounter runs, clone pairs, identity changes
-from statics) run on the driver with the same functions the local engine uses. ``master`` is
+Small final stages (combining reception partials, gap reasons, encounter runs, clone pairs,
+identity changes from statics) run on the driver with the same functions the local engine uses. ``master`` is
 ``local[2]`` in tests; give a cluster URL (``spark://host:7077``) for real data.
 """
 
@@ -25,7 +26,10 @@ import pyarrow as pa
 
 from darkfleet.engines.steps import (
     POSITION_COLUMNS,
+    RECEPTION_SCHEMA,
+    SORT,
     Context,
+    Detection,
     finish_events,
     normalise,
     pair_step,
@@ -36,12 +40,12 @@ from darkfleet.engines.steps import (
     vessel_step,
 )
 from darkfleet.events.encounters import GRID_SCHEMA, PAIR_SCHEMA
+from darkfleet.events.gaps import CANDIDATE_SCHEMA
 from darkfleet.events.schema import EVENT_SCHEMA
+from darkfleet.events.spoofing import PARTIAL_SCHEMA as SPOOF_PARTIAL_SCHEMA
 from darkfleet.events.spoofing import SHARED_SCHEMA
 from darkfleet.lake.store import Lake
-
-PARTIAL_SCHEMA = {"cx": pl.Int32, "cy": pl.Int32, "day": pl.Date, "mmsi": pl.Int64, "positions": pl.Int64,
-                  "observed_s": pl.Float64, "grid": pl.String}
+from darkfleet.tracks.clean import OUT_SCHEMA
 
 
 def arrow_schema(polars_schema: dict[str, Any]) -> pa.Schema:
@@ -80,6 +84,7 @@ def _kernel(fn: Callable[[pl.DataFrame], pl.DataFrame], out: pa.Schema) -> Calla
 class SparkEngine:
     master: str = "local[2]"
     shuffle_partitions: int = 4
+    vessel_groups: int = 16  # vessels are grouped by mmsi % vessel_groups for the per-vessel kernels
 
     def session(self) -> Any:
         from pyspark.sql import SparkSession
@@ -96,6 +101,9 @@ class SparkEngine:
                 .getOrCreate())
 
     def run(self, lake: Lake, ctx: Context, progress: Callable[[str], None] | None = None) -> pl.DataFrame:
+        return self.detect(lake, ctx, progress).events
+
+    def detect(self, lake: Lake, ctx: Context, progress: Callable[[str], None] | None = None) -> Detection:
         from pyspark.sql import functions as F  # noqa: N812
 
         say = progress or (lambda _msg: None)
@@ -110,46 +118,46 @@ class SparkEngine:
 
         # the rasters and places go to each worker once, not with every task
         shared_ctx = spark.sparkContext.broadcast(ctx)
-        part_s = arrow_schema(PARTIAL_SCHEMA)
-        partials = collect(pos.groupBy("mmsi").applyInArrow(
-            _kernel(lambda d: reception_step(normalise(d), shared_ctx.value), part_s), spark_ddl(part_s)))
-        ctx = ctx.with_reception(reception_maps(partials.cast(PARTIAL_SCHEMA)))  # type: ignore[arg-type]
-        shared_ctx = spark.sparkContext.broadcast(ctx)
-        say("reception map")
         shared_s = arrow_schema(SHARED_SCHEMA)
         shared = collect(pos.withColumn("_day", F.to_date("ts")).groupBy("_day").applyInArrow(
             _kernel(lambda d: shared_step(normalise(d.drop("_day")), shared_ctx.value), shared_s),
             spark_ddl(shared_s)))
-        both_s = arrow_schema(BOTH_SCHEMA)
-        both = pos.groupBy("mmsi").applyInArrow(
-            _kernel(lambda d: _vessel_both(d, shared_ctx.value), both_s), spark_ddl(both_s)).cache()
-        events = collect(both.filter(F.col("_part") == "event"))
+        # per vessel: groups of whole vessel histories (many vessels per group: the kernels are columnar)
+        out_s = arrow_schema(VESSEL_SCHEMA)
+        groups = pos.groupBy((F.col("mmsi") % self.vessel_groups).alias("_g"))
+        out = groups.applyInArrow(_kernel(lambda d: _vessel_parts(d.drop("_g", strict=False), shared_ctx.value),
+                                          out_s), spark_ddl(out_s)).cache()
+        part = {k: collect(out.filter(F.col("_part") == k).select(*[F.col(f"{k}__{c}").alias(c) for c in schema]))
+                .cast(schema) for k, schema in PARTS.items() if k != "grid"}  # type: ignore[arg-type]
         say("per-vessel detectors")
-        grid = both.filter(F.col("_part") == "grid").select(*[F.col(f"g_{k}").alias(k) for k in GRID_SCHEMA])
+        ctx = ctx.with_reception(reception_maps(part["rec"], ctx))
+        grid = out.filter(F.col("_part") == "grid").select(*[F.col(f"grid__{k}").alias(k) for k in GRID_SCHEMA])
         step_s = ctx.config.encounters.grid_step_min * 60
         pair_s = arrow_schema(PAIR_SCHEMA)
         pairs = collect(grid.withColumn("_day", F.floor(F.col("slot") * step_s / 86400)).groupBy("_day").applyInArrow(
             _kernel(lambda d: pair_step(d.drop("_day"), shared_ctx.value), pair_s), spark_ddl(pair_s)))
-        both.unpersist()
+        out.unpersist()
         statics = (collect(spark.read.parquet(str(lake.root / "statics")).drop("day"))
                    if lake.table_glob("statics") else None)
-        return finish_events([_as_events(events)], pairs.cast(PAIR_SCHEMA),  # type: ignore[arg-type]
-                             shared.cast(SHARED_SCHEMA), statics_frame(_utc(statics)), ctx)  # type: ignore[arg-type]
+        events = finish_events([part["event"]], part["gap"], part["spoof"], pairs.cast(PAIR_SCHEMA),  # type: ignore[arg-type]
+                               shared.cast(SHARED_SCHEMA), statics_frame(_utc(statics)), ctx)  # type: ignore[arg-type]
+        return Detection.of(events, [part["out"]])
 
 
-# per-vessel output: events and encounter grid points in one table, told apart by ``_part``
-BOTH_SCHEMA = {"_part": pl.String, **EVENT_SCHEMA, **{f"g_{k}": v for k, v in GRID_SCHEMA.items()}}
+# per-vessel output: every kind of result in one table, told apart by ``_part``, columns ``<part>__<name>``
+PARTS: dict[str, dict[str, Any]] = {"event": EVENT_SCHEMA, "gap": CANDIDATE_SCHEMA, "spoof": SPOOF_PARTIAL_SCHEMA,
+                                    "grid": GRID_SCHEMA, "out": OUT_SCHEMA, "rec": RECEPTION_SCHEMA}
+VESSEL_SCHEMA = {"_part": pl.String, **{f"{k}__{c}": t for k, schema in PARTS.items() for c, t in schema.items()}}
 
 
-def _vessel_both(d: pl.DataFrame, ctx: Context) -> pl.DataFrame:
-    events, grid = vessel_step(normalise(d).sort("mmsi", "ts", "source", "line"), ctx)
-    return pl.concat([events.with_columns(_part=pl.lit("event")),
-                      grid.rename({k: f"g_{k}" for k in GRID_SCHEMA}).with_columns(_part=pl.lit("grid"))],
-                     how="diagonal_relaxed").select(list(BOTH_SCHEMA)).cast(BOTH_SCHEMA)  # type: ignore[arg-type]
-
-
-def _as_events(df: pl.DataFrame) -> pl.DataFrame:
-    return df.select(list(EVENT_SCHEMA)).cast(EVENT_SCHEMA)  # type: ignore[arg-type]
+def _vessel_parts(d: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    rows = normalise(d).sort(SORT)
+    res = vessel_step(rows, ctx)
+    found = {"event": res.events, "gap": res.gaps, "spoof": res.spoofing, "grid": res.grid, "out": res.cleaned_out,
+             "rec": reception_step(rows, ctx)}
+    return pl.concat([found[k].select(list(schema)).rename({c: f"{k}__{c}" for c in schema})
+                      .with_columns(_part=pl.lit(k)) for k, schema in PARTS.items()],
+                     how="diagonal_relaxed").select(list(VESSEL_SCHEMA)).cast(VESSEL_SCHEMA)  # type: ignore[arg-type]
 
 
 def _utc(df: pl.DataFrame | None) -> pl.DataFrame | None:

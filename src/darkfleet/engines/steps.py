@@ -1,27 +1,42 @@
 """The work both engines share: which kernels run on one key's rows, and what a later batch
-must replay. Engines only move data; everything here is pure (no files, no clock)."""
+must replay. Engines only move data; everything here is pure (no files, no clock).
+
+A *batch* is every row of some vessels over some time, sorted by (mmsi, ts, source, line): all of
+their history (the memory engine, a Spark group) or one day plus the rows carried over from
+earlier days (the local engine). :func:`vessel_batch` runs the per-vessel kernels on it and
+says, per vessel, from when a later batch must replay (:func:`carry_since`); :func:`settle`
+keeps the events a batch has completed and not reported before; :func:`finish_events` runs
+the stages that need every vessel (encounter pairs, cloned tracks, identity, gap reasons).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+import numpy as np
 import polars as pl
 
 from darkfleet.engines.config import DetectConfig
+from darkfleet.events.base import Tracks, tracks_of
 from darkfleet.events.encounters import GRID_SCHEMA, close_pairs, encounters_from_pairs, grid_positions
-from darkfleet.events.gaps import ReceptionMaps, detect_gaps
+from darkfleet.events.gaps import CANDIDATE_SCHEMA, ReceptionMaps, classify_gaps, gap_candidates
 from darkfleet.events.identity import detect_identity_changes
 from darkfleet.events.loitering import detect_loitering, loitering_open_since
-from darkfleet.events.port_visits import port_visits_and_since, port_visits_open_since
-from darkfleet.events.reception import ReceptionParams, combine, reception_partials
+from darkfleet.events.port_visits import port_visits_and_since
+from darkfleet.events.reception import PARTIAL_SCHEMA, combine, reception_partials
 from darkfleet.events.schema import EVENT_SCHEMA, KINDS, empty_events
-from darkfleet.events.spoofing import clones_from_shared, detect_spoofing, shared_positions, spoofing_open_since
+from darkfleet.events.spoofing import PARTIAL_SCHEMA as SPOOF_PARTIAL_SCHEMA
+from darkfleet.events.spoofing import clones_from_shared, shared_positions, spoofing_from_partials, spoofing_partials
 from darkfleet.events.stops import detect_stops, stops_open_since
 from darkfleet.geo.shore import LandMask, ShoreDistance
 from darkfleet.lake import schema
-from darkfleet.tracks.clean import clean
+from darkfleet.tracks.clean import OUT_SCHEMA, SIZE_SCHEMA, clean, segment_ids, segment_sizes
 
 POSITION_COLUMNS = ["mmsi", "ts", "lon", "lat", "sog_kn", "source", "line"]
+SORT = ["mmsi", "ts", "source", "line"]
+RECEPTION_SCHEMA = {**PARTIAL_SCHEMA, "grid": pl.String}
+SINCE_SCHEMA: dict[str, Any] = {"mmsi": pl.Int64, "since": pl.Int64, "last": pl.Int64}
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,12 +51,21 @@ class Context:
     declared_flags: pl.DataFrame | None = None  # flags declared for vessels (darkfleet.tracks.flags)
     kinds: frozenset[str] = frozenset(KINDS)  # the detectors to run (benchmarks run a subset)
     cleaning: bool = True  # False: the kernels see the rows as stored (benchmarks of the kernels alone)
+    segments: pl.DataFrame | None = None  # darkfleet.tracks.clean.segment_table of all the data (batched engines)
 
     def wants(self, kind: str) -> bool:
         return kind in self.kinds
 
+    @property
+    def segmenting(self) -> bool:
+        """Whether the cleaning's segmentation runs (for the detectors' input, or for spoofing)."""
+        return self.cleaning or self.wants("spoofing")
+
     def with_reception(self, reception: ReceptionMaps) -> Context:
         return replace(self, reception=reception)
+
+    def with_segments(self, segments: pl.DataFrame) -> Context:
+        return replace(self, segments=segments)
 
 
 def normalise(rows: pl.DataFrame) -> pl.DataFrame:
@@ -55,20 +79,22 @@ def normalise(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-# -- pass 1: over every row, any split ----------------------------------------------------
+# -- over every row, any split ----------------------------------------------------------------
 
-def reception_step(rows: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+def reception_step(rows: pl.DataFrame | Tracks, ctx: Context) -> pl.DataFrame:
     """Reception partials for both grids the gap rules use, tagged by ``grid``."""
-    g = ctx.config.gaps
-    return pl.concat([
-        reception_partials(rows, ReceptionParams(g.gfw_cell_deg)).with_columns(grid=pl.lit("gfw")),
-        reception_partials(rows, ReceptionParams(g.coastal_cell_deg)).with_columns(grid=pl.lit("coastal")),
-    ])
+    if not ctx.wants("gap"):
+        return pl.DataFrame(schema=RECEPTION_SCHEMA)
+    gfw, coastal = ctx.config.gaps.reception()
+    tr = tracks_of(rows)
+    return pl.concat([reception_partials(tr, gfw).with_columns(grid=pl.lit("gfw")),
+                      reception_partials(tr, coastal).with_columns(grid=pl.lit("coastal"))])
 
 
-def reception_maps(partials: pl.DataFrame) -> ReceptionMaps:
-    return ReceptionMaps(combine(partials.filter(pl.col("grid") == "gfw").drop("grid")),
-                         combine(partials.filter(pl.col("grid") == "coastal").drop("grid")))
+def reception_maps(partials: pl.DataFrame, ctx: Context) -> ReceptionMaps:
+    gfw, coastal = ctx.config.gaps.reception()
+    return ReceptionMaps(combine(partials.filter(pl.col("grid") == "gfw").drop("grid"), gfw.period),
+                         combine(partials.filter(pl.col("grid") == "coastal").drop("grid"), coastal.period))
 
 
 def shared_step(rows: pl.DataFrame, ctx: Context) -> pl.DataFrame:
@@ -78,66 +104,114 @@ def shared_step(rows: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     return shared_positions(rows, ctx.config.spoofing)
 
 
-# -- pass 2: per vessel ---------------------------------------------------------------------
+# -- per vessel ---------------------------------------------------------------------------------
 
-def vessel_step(raw: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Every per-vessel detector on these rows (all rows of the vessels they hold), and the
-    encounter grid points."""
-    events, grid, _ = vessel_batch(raw, ctx, with_since=False)
-    return events, grid
+@dataclass(frozen=True, eq=False)
+class BatchResult:
+    """What the per-vessel kernels give for one batch."""
+
+    events: pl.DataFrame  # complete events of every per-vessel kind but gaps and spoofing
+    gaps: pl.DataFrame  # gap candidates (reasons come once the reception map is known)
+    spoofing: pl.DataFrame  # spoofing partials (summed over batches at the end)
+    grid: pl.DataFrame  # encounter grid points
+    cleaned_out: pl.DataFrame  # rows removed or re-assigned by cleaning (darkfleet.tracks.clean.OUT_SCHEMA)
+    rows: pl.DataFrame  # the batch's rows (with ``_seg`` when cleaning), for the local engine's carry
+    since: pl.DataFrame | None = field(default=None)  # SINCE_SCHEMA, with_since only
 
 
-def vessel_batch(raw: pl.DataFrame, ctx: Context,
-                 with_since: bool = True) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
-    """:func:`vessel_step` plus, for the local engine, :func:`carry_since` sharing its work."""
+def vessel_step(raw: pl.DataFrame, ctx: Context) -> BatchResult:
+    """Every per-vessel kernel on rows holding whole vessel histories."""
+    return vessel_batch(raw, ctx, with_since=False)
+
+
+def vessel_batch(raw: pl.DataFrame, ctx: Context, with_since: bool = True) -> BatchResult:
+    """The per-vessel kernels on one batch (sorted by ``SORT``), and for the local engine the
+    carry (:func:`carry_since`) sharing their work."""
     c = ctx.config
-    if raw.height == 0:
-        return empty_events(), pl.DataFrame(schema=GRID_SCHEMA), None
-    kept = _kept(raw, ctx)
     w = ctx.wants
-    visits, visit_since = (port_visits_and_since(kept, c.port_visits, ctx.places) if w("port_visit")
+    if raw.height == 0:
+        return BatchResult(empty_events(), pl.DataFrame(schema=CANDIDATE_SCHEMA),
+                           pl.DataFrame(schema=SPOOF_PARTIAL_SCHEMA), pl.DataFrame(schema=GRID_SCHEMA),
+                           pl.DataFrame(schema=OUT_SCHEMA), raw, pl.DataFrame(schema=SINCE_SCHEMA))
+    kept, rows = raw, raw
+    out, spoof = pl.DataFrame(schema=OUT_SCHEMA), pl.DataFrame(schema=SPOOF_PARTIAL_SCHEMA)
+    if ctx.segmenting:
+        cleaned = clean(raw, c.clean, ctx.land, ctx.places, ctx.segments)
+        rows = cleaned.rows
+        if ctx.cleaning:
+            kept, out = cleaned.kept, cleaned.out_rows()
+        if w("spoofing"):
+            spoof = spoofing_partials(cleaned)
+    tr = tracks_of(kept.drop("_carried", "_seg", strict=False))
+    visits, visit_since = (port_visits_and_since(tr, c.port_visits, ctx.places) if w("port_visit")
                            else (empty_events(), None))
     events = pl.concat([
-        detect_gaps(kept, c.gaps, ctx.reception, ctx.shore) if w("gap") else empty_events(),
         visits,
-        detect_stops(kept, c.stops) if w("stop") else empty_events(),
-        detect_loitering(kept, c.loitering, ctx.shore) if w("loitering") else empty_events(),
-        detect_spoofing(raw, c.spoofing, ctx.land, ctx.places) if w("spoofing") else empty_events(),
+        detect_stops(tr, c.stops) if w("stop") else empty_events(),
+        detect_loitering(tr, c.loitering, ctx.shore) if w("loitering") else empty_events(),
     ])
-    grid = grid_positions(kept, c.encounters, ctx.places) if w("encounter") else pl.DataFrame(schema=GRID_SCHEMA)
-    since = carry_since(raw, ctx, kept, visit_since) if with_since else None
-    return events, grid, since
+    gaps = gap_candidates(tr, c.gaps, ctx.shore) if w("gap") else pl.DataFrame(schema=CANDIDATE_SCHEMA)
+    grid = grid_positions(tr, c.encounters, ctx.places) if w("encounter") else pl.DataFrame(schema=GRID_SCHEMA)
+    since = None
+    if with_since:
+        raw_tr = tr if kept is raw else tracks_of(raw.drop("_carried", "_seg", strict=False))
+        since = carry_since(raw_tr, tr, rows, ctx, visit_since)
+    return BatchResult(events, gaps, spoof, grid, out, rows, since)
 
 
-def _kept(raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
-    return clean(raw, ctx.config.clean, ctx.land, ctx.places).kept if ctx.cleaning else raw
-
-
-def carry_since(raw: pl.DataFrame, ctx: Context, kept: pl.DataFrame | None = None,
-                visit_since: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Per MMSI, the earliest time a later batch must replay from (``since``, microseconds since the
-    epoch), and ``last``: the vessel's last kept row (its last row if cleaning removed them all) —
-    the row a still-open event would end at (see :func:`settle`)."""
+def carry_since(raw: Tracks, kept: Tracks, rows: pl.DataFrame, ctx: Context,
+                visit_since: tuple[np.ndarray, np.ndarray] | None = None) -> pl.DataFrame:
+    """Per MMSI, the earliest time (µs since the epoch) a later batch must replay from
+    (``since``), and ``last``: the vessel's last kept row (its last row if cleaning removed them
+    all) — the row a still-open event would end at (see :func:`settle`)."""
     c = ctx.config
-    kept = _kept(raw, ctx) if kept is None else kept
-    t = raw["ts"].dt.epoch("us")
-    last = raw.select("mmsi", t.alias("t")).group_by("mmsi").agg(pl.col("t").max())
-    lookback_s = max(c.gaps.before_window_h, c.clean.max_link_h) * 3600
-    parts = [last.select("mmsi", (pl.col("t") - int(lookback_s * 1e6)).alias("since"))]
-    tail = raw.select("mmsi", t.alias("t")).sort("mmsi", "t").group_by("mmsi").agg(
-        pl.col("t").tail(max(c.clean.lookback_positions, c.spoofing.max_excursion_positions) + 1).min().alias("since"))
-    parts.append(tail)
-    opens = [(visit_since if visit_since is not None else port_visits_open_since(kept, c.port_visits, ctx.places))
-             if ctx.wants("port_visit") else None,
-             stops_open_since(kept, c.stops) if ctx.wants("stop") else None,
-             loitering_open_since(kept, c.loitering) if ctx.wants("loitering") else None,
-             spoofing_open_since(raw, c.spoofing) if ctx.wants("spoofing") else None]
-    for since in (o for o in opens if o is not None):
-        parts.append(since.select("mmsi", (pl.col("since_s") * 1e6).round().cast(pl.Int64).alias("since")))
-    kept_last = kept.group_by("mmsi").agg(pl.col("ts").max().dt.epoch("us").alias("k"))
-    return (pl.concat(parts).group_by("mmsi").agg(pl.col("since").min())
-            .join(last, on="mmsi").join(kept_last, on="mmsi", how="left")
-            .select("mmsi", "since", pl.col("k").fill_null(pl.col("t")).alias("last")))
+    last_raw = raw.last_rows()
+    lookback_us = int(max(c.gaps.before_window_h, c.clean.max_link_h) * 3.6e9)
+    parts: list[tuple[np.ndarray, np.ndarray]] = [(raw.vessel[last_raw], raw.t_us[last_raw] - lookback_us)]
+    if ctx.segmenting:  # the last lookback_positions + 1 candidates: their successors link among them
+        cand = rows.filter(pl.col("_seg") >= 0)
+        parts.append(_tail_since(cand["mmsi"].to_numpy(), cand["ts"].dt.epoch("us").to_numpy(),
+                                 c.clean.lookback_positions + 1))
+    if ctx.wants("port_visit"):
+        parts.append(visit_since if visit_since is not None else port_visits_and_since(kept, c.port_visits,
+                                                                                       ctx.places)[1])
+    if ctx.wants("stop"):
+        parts.append(stops_open_since(kept, c.stops))
+    if ctx.wants("loitering"):
+        parts.append(loitering_open_since(kept, c.loitering))
+    if ctx.wants("encounter"):  # the grid interpolates between a fix and the next
+        parts.append((raw.vessel[last_raw], raw.t_us[last_raw]))
+    since = pl.DataFrame({"mmsi": np.concatenate([p[0] for p in parts]),
+                          "since": np.concatenate([p[1] for p in parts]).astype(np.int64)})
+    last_kept = kept.last_rows()
+    kept_last = pl.DataFrame({"mmsi": kept.vessel[last_kept], "k": kept.t_us[last_kept]})
+    last = pl.DataFrame({"mmsi": raw.vessel[last_raw], "t": raw.t_us[last_raw]})
+    return (since.group_by("mmsi").agg(pl.col("since").min())
+            .join(last, on="mmsi")
+            .join(kept_last.group_by("mmsi").agg(pl.col("k").max()), on="mmsi", how="left")
+            .select("mmsi", "since", pl.col("k").fill_null(pl.col("t")).alias("last"))
+            .sort("mmsi"))
+
+
+def _tail_since(m: np.ndarray, t: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per vessel (rows sorted by vessel), the time of its ``count``-th last row (its first if fewer)."""
+    if len(m) == 0:
+        return m, t
+    last = np.r_[np.flatnonzero(m[1:] != m[:-1]), len(m) - 1]
+    first = np.r_[0, last[:-1] + 1]
+    return m[last], t[np.maximum(last - count + 1, first)]
+
+
+def carry_rows(rows: pl.DataFrame, since: pl.DataFrame) -> pl.DataFrame:
+    """The rows of a batch a later batch must replay (``rows`` sorted by mmsi, ``since`` per mmsi)."""
+    if rows.height == 0:
+        return rows
+    m = rows["mmsi"].to_numpy()
+    t = rows["ts"].dt.epoch("us").to_numpy()
+    who = since["mmsi"].to_numpy()
+    pos = np.clip(np.searchsorted(who, m), 0, max(len(who) - 1, 0))
+    keep = (who[pos] == m) & (t >= since["since"].to_numpy()[pos])
+    return rows.filter(pl.Series(keep))
 
 
 def settle(events: pl.DataFrame, last_us: pl.DataFrame, prev_us: pl.DataFrame | None, final: bool) -> pl.DataFrame:
@@ -158,28 +232,68 @@ def settle(events: pl.DataFrame, last_us: pl.DataFrame, prev_us: pl.DataFrame | 
     complete = pl.lit(final) | gap | (pl.col("_end") < pl.col("_last"))
     new = pl.col("_prev").is_null() | pl.when(gap).then(pl.col("_end") > pl.col("_prev")).otherwise(
         pl.col("_end") >= pl.col("_prev"))
-    return e.filter(complete & new).select(list(EVENT_SCHEMA))
+    return e.filter(complete & new).select(events.columns)
 
 
-# -- after both passes ------------------------------------------------------------------------
+# -- cleaning in batches: segment sizes first ----------------------------------------------------
+
+def segment_step(raw: pl.DataFrame, ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """For a batched engine's first pass: the batch's segment sizes (``SIZE_SCHEMA``), its rows
+    with ``_seg``, and per MMSI the time to carry from (what the next rows may link to)."""
+    c = ctx.config.clean
+    if raw.height == 0:
+        return pl.DataFrame(schema=SIZE_SCHEMA), raw, pl.DataFrame(schema=SINCE_SCHEMA)
+    rows, _ = segment_ids(raw, c, ctx.land, ctx.places)
+    cand = rows.filter(pl.col("_seg") >= 0)
+    who, since = _tail_since(cand["mmsi"].to_numpy(), cand["ts"].dt.epoch("us").to_numpy(), c.lookback_positions + 1)
+    m, t = rows["mmsi"].to_numpy(), rows["ts"].dt.epoch("us").to_numpy()
+    last = np.r_[np.flatnonzero(m[1:] != m[:-1]), len(m) - 1]
+    # the previous fix may be linked at any age; older ones within max_link_h
+    window = pl.DataFrame({"mmsi": m[last], "since": t[last] - int(c.max_link_h * 3.6e9)})
+    carry = (pl.concat([window, pl.DataFrame({"mmsi": who, "since": since})])
+             .group_by("mmsi").agg(pl.col("since").min()).sort("mmsi"))
+    return segment_sizes(rows), rows, carry
+
+
+# -- after the per-vessel work -------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class Detection:
+    """An engine's result: the events, and the rows cleaning removed or re-assigned."""
+
+    events: pl.DataFrame
+    cleaned_out: pl.DataFrame
+
+    @classmethod
+    def of(cls, events: pl.DataFrame, cleaned_out: list[pl.DataFrame]) -> Detection:
+        out = pl.concat([pl.DataFrame(schema=OUT_SCHEMA), *cleaned_out]).sort("mmsi", "ts", "source", "line")
+        return cls(events, out)
+
+    def cleaning_counts(self) -> dict[str, int]:
+        return dict(sorted(self.cleaned_out.group_by("reason").len().iter_rows()))
+
 
 def pair_step(grid: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     """Encounter stage 2 on grid points of one time partition."""
     return close_pairs(grid.unique(["mmsi", "slot"], keep="first").sort("mmsi", "slot"), ctx.config.encounters)
 
 
-def finish_events(parts: list[pl.DataFrame], pairs: pl.DataFrame, shared: pl.DataFrame, statics: pl.DataFrame,
-                  ctx: Context) -> pl.DataFrame:
-    """Cross-vessel final stages, identity changes, and one sorted, de-duplicated table."""
+def finish_events(parts: list[pl.DataFrame], gaps: pl.DataFrame, spoofing: pl.DataFrame, pairs: pl.DataFrame,
+                  shared: pl.DataFrame, statics: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    """Cross-vessel final stages, gap reasons, identity changes, and one sorted, de-duplicated table."""
     c = ctx.config
+    reception = ctx.reception or ReceptionMaps(combine(pl.DataFrame(schema=PARTIAL_SCHEMA)),
+                                               combine(pl.DataFrame(schema=PARTIAL_SCHEMA)))
     out = pl.concat([
         *parts,
+        classify_gaps(gaps, reception, c.gaps) if ctx.wants("gap") else empty_events(),
         encounters_from_pairs(pairs, c.encounters, ctx.places),
+        spoofing_from_partials(spoofing, c.spoofing) if ctx.wants("spoofing") else empty_events(),
         clones_from_shared(shared, c.spoofing),
         detect_identity_changes(statics, c.identity, ctx.declared_flags)
         if statics.height and ctx.wants("identity_change") else empty_events(),
     ])
-    return out.unique("id", keep="first").sort("kind", "mmsi", "start", "id")
+    return out.unique("id", keep="first").sort("kind", "mmsi", "start", "id").select(list(EVENT_SCHEMA))
 
 
 def statics_frame(tbl: pl.DataFrame | None) -> pl.DataFrame:
@@ -190,5 +304,3 @@ def statics_frame(tbl: pl.DataFrame | None) -> pl.DataFrame:
 
 def day_of_slot(slot: pl.Expr, step_min: int) -> pl.Expr:
     return (slot * step_min * 60 // 86400).cast(pl.Int64)
-
-

@@ -1,11 +1,16 @@
-"""Shared columnar helpers for the detectors: ordering, per-vessel neighbours, run-length ids.
+"""Shared columnar helpers for the detectors: the prepared track table, runs and their aggregates.
 
 A detector's input is a positions table (the lake's ``positions`` columns; ``source`` and
-``line`` optional) sorted by (mmsi, ts). Helpers here compute, over all vessels at once, the
-previous/next row of the same vessel and run ids of consecutive rows sharing a state.
+``line`` optional) sorted by (mmsi, ts). :func:`tracks_of` checks and sorts it once and holds the
+flat NumPy arrays every kernel needs (track key, times, positions, the step from the previous row
+of the same track, speeds), so that several detectors over one batch share that work. Everything
+here works on all vessels at once: a vessel is a range of rows, a run a range inside it, and
+aggregates over runs are ``ufunc.reduceat`` over those ranges — no loop per vessel or per row.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -14,10 +19,16 @@ from numpy.typing import NDArray
 from darkfleet.geo.units import haversine_m, m_per_s_to_knots
 
 REQUIRED = ("mmsi", "ts", "lon", "lat")
+# a track key is mmsi · SEGMENTS + segment (darkfleet.tracks.clean numbers segments per MMSI)
+SEGMENTS = 4096
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
 
 
 def prepare(positions: pl.DataFrame) -> pl.DataFrame:
-    """Check columns, add missing provenance, and sort by (mmsi, ts) unless already sorted."""
+    """Check columns, add missing provenance, and sort by (track, ts) unless already sorted."""
     missing = [c for c in REQUIRED if c not in positions.columns]
     if missing:
         raise ValueError(f"positions table lacks column(s) {missing}; has {positions.columns}")
@@ -28,65 +39,150 @@ def prepare(positions: pl.DataFrame) -> pl.DataFrame:
         df = df.with_row_index("line").with_columns(pl.col("line").cast(pl.Int64))
     if "sog_kn" not in df.columns:
         df = df.with_columns(sog_kn=pl.lit(None, pl.Float32))
-    if "segment" in df.columns:
-        # a cleaned table (darkfleet.tracks.clean): each (mmsi, segment) is its own track
-        df = df.with_columns(_key=pl.col("mmsi") * 64 + pl.col("segment").clip(0, 63).cast(pl.Int64))
-        if df.height > 1 and not is_sorted(df, "_key"):
-            df = df.sort(["_key", "ts"], maintain_order=True)
-    elif df.height > 1 and not is_sorted(df):
-        df = df.sort(["mmsi", "ts"], maintain_order=True)
+    if "_key" not in df.columns:
+        if "segment" in df.columns:
+            # a cleaned table (darkfleet.tracks.clean): each (mmsi, segment) is its own track
+            df = df.with_columns(_key=pl.col("mmsi") * SEGMENTS + pl.col("segment").clip(0, SEGMENTS - 1)
+                                 .cast(pl.Int64))
+        else:
+            df = df.with_columns(_key=pl.col("mmsi"))
+    if df.height > 1 and not is_sorted(df["_key"].to_numpy(), df["ts"].dt.epoch("us").to_numpy()):
+        df = df.sort(["_key", "ts"], maintain_order=True)
     return df
 
 
-def is_sorted(df: pl.DataFrame, key: str = "mmsi") -> bool:
-    m = df[key].to_numpy()
-    t = df["ts"].dt.epoch("us").to_numpy()
-    dm = np.diff(m)
-    return bool(np.all((dm > 0) | ((dm == 0) & (np.diff(t) >= 0))))
+def is_sorted(key: IntArray, t: IntArray) -> bool:
+    dk = np.diff(key)
+    return bool(np.all((dk > 0) | ((dk == 0) & (np.diff(t) >= 0))))
 
 
-def same_vessel_as_prev(mmsi: NDArray[np.int64]) -> NDArray[np.bool_]:
+def same_vessel_as_prev(mmsi: NDArray) -> BoolArray:
     out = np.zeros(len(mmsi), bool)
     out[1:] = mmsi[1:] == mmsi[:-1]
     return out
 
 
-class Steps(dict):  # type: ignore[type-arg]
-    """Per-row step arrays; ``dist_m`` and ``speed_kn`` (great-circle work) are computed on first use."""
+@dataclass(eq=False)
+class Tracks:
+    """A prepared positions table and its per-row arrays (see the module docstring).
 
-    def __missing__(self, key: str) -> NDArray:
-        if key not in ("dist_m", "speed_kn"):
-            raise KeyError(key)
-        lon, lat, same, dt_s = self["lon"], self["lat"], self["same"], self["dt_s"]
-        dist_m = np.full(len(lon), np.nan)
-        if len(lon) > 1:
-            dist_m[1:] = haversine_m(lon[:-1], lat[:-1], lon[1:], lat[1:])
-        dist_m[~same] = np.nan
-        with np.errstate(divide="ignore", invalid="ignore"):
-            speed = m_per_s_to_knots(np.where(dt_s > 0, dist_m / dt_s, np.where(dist_m > 0, np.inf, 0.0)))
-        speed[~same] = np.nan
-        self["dist_m"], self["speed_kn"] = dist_m, speed
-        return self[key]
+    ``key`` is the track (the MMSI, or MMSI and segment in a cleaned table), ``vessel`` the MMSI;
+    ``same`` whether the previous row is the same track's, ``dt_s`` the seconds since it (NaN at a
+    track's first row). ``dist_m``/``speed_kn`` (implied) and ``sog_kn`` (reported, with fallbacks)
+    are computed on first use."""
+
+    df: pl.DataFrame
+    key: IntArray
+    vessel: IntArray
+    t_us: IntArray
+    lon: FloatArray
+    lat: FloatArray
+    same: BoolArray
+    dt_s: FloatArray
+    _cache: dict[str, NDArray] = field(default_factory=dict, repr=False)
+
+    @property
+    def n(self) -> int:
+        return len(self.key)
+
+    @property
+    def t_s(self) -> FloatArray:
+        if "t_s" not in self._cache:
+            self._cache["t_s"] = self.t_us / 1e6
+        return self._cache["t_s"]
+
+    @property
+    def dist_m(self) -> FloatArray:
+        if "dist_m" not in self._cache:
+            d = np.full(self.n, np.nan)
+            if self.n > 1:
+                d[1:] = haversine_m(self.lon[:-1], self.lat[:-1], self.lon[1:], self.lat[1:])
+            d[~self.same] = np.nan
+            self._cache["dist_m"] = d
+        return self._cache["dist_m"]
+
+    @property
+    def speed_kn(self) -> FloatArray:
+        """Speed implied by the step from the previous fix (NaN at a track's first row)."""
+        if "speed_kn" not in self._cache:
+            d, dt = self.dist_m, self.dt_s
+            with np.errstate(divide="ignore", invalid="ignore"):
+                v = m_per_s_to_knots(np.where(dt > 0, d / dt, np.where(d > 0, np.inf, 0.0)))
+            v[~self.same] = np.nan
+            self._cache["speed_kn"] = v
+        return self._cache["speed_kn"]
+
+    @property
+    def reported_kn(self) -> FloatArray:
+        """Reported SOG (NaN where missing), rounded to 0.001 kn: SOG is stored as float32 (0.2 reads
+        back as 0.2000000030), and thresholds must compare as written (AIS reports 0.1 kn steps)."""
+        if "reported_kn" not in self._cache:
+            sog = self.df["sog_kn"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+            self._cache["reported_kn"] = np.round(sog, 3)
+        return self._cache["reported_kn"]
+
+    @property
+    def sog_kn(self) -> FloatArray:
+        """Reported SOG where present; where it is missing, the track's previous reported SOG if at
+        most 30 min old, else the speed implied by the previous fix (noisy over short steps: 20 m of
+        GPS scatter in a minute reads as 0.6 kn, so it is only the last resort)."""
+        if "sog_kn" not in self._cache:
+            sog = self.reported_kn
+            missing = np.isnan(sog)
+            if missing.any():
+                last = np.where(~missing | ~self.same, np.arange(self.n), 0)
+                np.maximum.accumulate(last, out=last)  # the latest row with a SOG (or the track's first row)
+                recent = ~missing[last] & (self.t_us - self.t_us[last] <= 1_800_000_000)
+                implied = np.nan_to_num(self.speed_kn, nan=0.0, posinf=1e3)
+                sog = np.where(missing, np.where(recent, sog[last], implied), sog)
+            self._cache["sog_kn"] = sog
+        return self._cache["sog_kn"]
+
+    def first_rows(self) -> IntArray:
+        """Index of each track's first row."""
+        return np.flatnonzero(~self.same)
+
+    def last_rows(self) -> IntArray:
+        return np.r_[np.flatnonzero(~self.same)[1:] - 1, self.n - 1] if self.n else np.zeros(0, np.int64)
+
+    def refs(self, rows: IntArray) -> pl.Series:
+        """``<source>:<line>`` of the given rows."""
+        idx = pl.Series(rows, dtype=pl.UInt32) if len(rows) else pl.Series([], dtype=pl.UInt32)
+        picked = self.df.select("source", "line").gather(idx)
+        return picked.select(pl.concat_str([pl.col("source"), pl.col("line").cast(pl.String)], separator=":")
+                             .alias("ref")).to_series()
+
+    def ref_pairs(self, a: IntArray, b: IntArray) -> pl.Series:
+        """``[<source>:<line> of a, of b]`` per event (its first and last rows)."""
+        return pl.DataFrame({"a": self.refs(a), "b": self.refs(b)}).select(
+            pl.concat_list("a", "b").alias("source_rows")).to_series()
 
 
-def step_arrays(df: pl.DataFrame) -> Steps:
-    """Per row: seconds, metres and implied knots from the previous row of the same vessel (NaN at a
-    vessel's first row), and whether the previous row is the same vessel's.
-
-    ``mmsi`` is the track key (the MMSI, or MMSI and segment in a cleaned table) and ``vessel``
-    the MMSI itself."""
-    mmsi = df["_key" if "_key" in df.columns else "mmsi"].to_numpy()
-    t_s = df["ts"].dt.epoch("us").to_numpy() / 1e6
-    same = same_vessel_as_prev(mmsi)
+def tracks_of(positions: pl.DataFrame | Tracks) -> Tracks:
+    """The prepared table (see :class:`Tracks`); a ``Tracks`` is returned as it is."""
+    if isinstance(positions, Tracks):
+        return positions
+    df = prepare(positions)
+    key = df["_key"].to_numpy()
+    t_us = df["ts"].dt.epoch("us").to_numpy()
+    same = same_vessel_as_prev(key)
     dt_s = np.full(len(df), np.nan)
     if len(df) > 1:
-        dt_s[1:] = np.diff(t_s)
+        dt_s[1:] = np.diff(t_us) / 1e6
     dt_s[~same] = np.nan
-    return Steps(mmsi=mmsi, vessel=df["mmsi"].to_numpy(), t_s=t_s, lon=df["lon"].to_numpy(),
-                 lat=df["lat"].to_numpy(), same=same, dt_s=dt_s)
+    return Tracks(df, key, df["mmsi"].to_numpy(), t_us, df["lon"].to_numpy(), df["lat"].to_numpy(), same, dt_s)
 
 
-def run_ids(mmsi: NDArray[np.int64], state: NDArray) -> NDArray[np.int64]:
+def step_arrays(df: pl.DataFrame) -> dict[str, NDArray]:
+    """Per-row arrays of a prepared table as a dict (older callers; new code uses :class:`Tracks`)."""
+    tr = tracks_of(df)
+    return {"mmsi": tr.key, "vessel": tr.vessel, "t_s": tr.t_s, "lon": tr.lon, "lat": tr.lat, "same": tr.same,
+            "dt_s": tr.dt_s, "dist_m": tr.dist_m, "speed_kn": tr.speed_kn}
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+def run_ids(mmsi: IntArray, state: NDArray) -> IntArray:
     """Id of each run of consecutive rows of one vessel sharing ``state``."""
     new = np.ones(len(mmsi), bool)
     if len(mmsi) > 1:
@@ -94,15 +190,47 @@ def run_ids(mmsi: NDArray[np.int64], state: NDArray) -> NDArray[np.int64]:
     return np.cumsum(new) - 1
 
 
-def last_of_vessel(mmsi: NDArray[np.int64]) -> NDArray[np.bool_]:
+def runs_of(same: BoolArray, on: BoolArray) -> tuple[IntArray, IntArray]:
+    """First and last row of every run of consecutive ``on`` rows within one track (``same``: the
+    previous row is the same track's)."""
+    n = len(on)
+    prev_on = np.zeros(n, bool)
+    next_on = np.zeros(n, bool)
+    if n > 1:
+        prev_on[1:] = on[:-1] & same[1:]
+        next_on[:-1] = on[1:] & same[1:]
+    return np.flatnonzero(on & ~prev_on), np.flatnonzero(on & ~next_on)
+
+
+def reduce_runs(ufunc: np.ufunc, values: NDArray, starts: IntArray, ends: IntArray) -> NDArray:
+    """``ufunc`` over ``values[start:end + 1]`` for each run (runs ordered and disjoint)."""
+    if len(starts) == 0:
+        return np.zeros(0, values.dtype)
+    idx = np.empty(2 * len(starts), np.int64)
+    idx[0::2] = starts
+    idx[1::2] = ends + 1
+    if idx[-1] >= len(values):
+        idx = idx[:-1]  # the last run reaches the end: reduceat's last slice does too
+    return ufunc.reduceat(values, idx)[0::2]  # type: ignore[no-any-return]
+
+
+def run_rows(starts: IntArray, ends: IntArray) -> tuple[IntArray, IntArray]:
+    """The rows inside the runs, and the run each belongs to."""
+    count = ends - starts + 1
+    run = np.repeat(np.arange(len(starts)), count)
+    rows = starts[run] + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
+    return rows, run
+
+
+def last_of_vessel(mmsi: NDArray) -> BoolArray:
     out = np.ones(len(mmsi), bool)
     if len(mmsi) > 1:
         out[:-1] = mmsi[:-1] != mmsi[1:]
     return out
 
 
-def rows_within_before(mmsi: NDArray[np.int64], t_s: NDArray[np.float64], window_s: float,
-                       at: NDArray[np.int64] | None = None) -> NDArray[np.int64]:
+def rows_within_before(mmsi: IntArray, t_s: FloatArray, window_s: float,
+                       at: IntArray | None = None) -> IntArray:
     """For each row (or each row index in ``at``), how many rows of the same vessel lie in
     (t - window, t], itself included."""
     if len(mmsi) == 0:
@@ -115,56 +243,63 @@ def rows_within_before(mmsi: NDArray[np.int64], t_s: NDArray[np.float64], window
     return rows - np.searchsorted(key, key[rows] - int(window_s * 1000), side="right") + 1
 
 
-def hysteresis(key: NDArray[np.int64], set_: NDArray[np.bool_], reset: NDArray[np.bool_]) -> NDArray[np.bool_]:
+def hysteresis(key: IntArray, set_: BoolArray, reset: BoolArray) -> BoolArray:
     """A latch per vessel, vectorised: on where ``set_``, off where ``reset`` (reset wins), else
     the previous row's value; off at each vessel's first row unless set there.
 
     Forward fill of the last decisive row's value, restarted at each vessel boundary.
     """
-    n = len(key)
+    return latch(~same_vessel_as_prev(key), set_, reset)
+
+
+def latch(restart: BoolArray, set_: BoolArray, reset: BoolArray) -> BoolArray:
+    """:func:`hysteresis` with the restart rows given (off there unless set there)."""
+    n = len(restart)
     decisive = set_ | reset
     value = set_ & ~reset
-    first = ~same_vessel_as_prev(key)
-    idx = np.where(decisive | first, np.arange(n), 0)
+    idx = np.where(decisive | restart, np.arange(n), 0)
     np.maximum.accumulate(idx, out=idx)
     return np.where(decisive[idx], value[idx], False)
 
 
-def open_since(mmsi: NDArray[np.int64], t_s: NDArray[np.float64], active: NDArray[np.bool_],
-               vessel: NDArray[np.int64] | None = None) -> pl.DataFrame:
+def open_since(mmsi: IntArray, t_s: FloatArray, active: BoolArray,
+               vessel: IntArray | None = None) -> pl.DataFrame:
     """Per vessel, the time from which a later batch must replay it: the start of the run of
     ``active`` rows that reaches the track's last row, else the last row's time (the earliest
     over a vessel's segments)."""
-    runs = run_ids(mmsi, active)
-    last = last_of_vessel(mmsi)
-    first_of_run = np.ones(len(mmsi), bool)
-    first_of_run[1:] = runs[1:] != runs[:-1]
-    run_start = t_s[np.maximum.accumulate(np.where(first_of_run, np.arange(len(mmsi)), 0))]
-    since = np.where(active[last], run_start[last], t_s[last])
-    who = (vessel if vessel is not None else mmsi)[last]
+    who, since = open_since_arrays(mmsi, t_s, active, vessel)
     return pl.DataFrame({"mmsi": who, "since_s": since}).group_by("mmsi").agg(pl.col("since_s").min()).sort("mmsi")
 
 
-def run_table(df: pl.DataFrame, runs: NDArray[np.int64], keep: NDArray[np.bool_], s: dict[str, NDArray],
-              extra: dict[str, pl.Expr] | None = None) -> pl.DataFrame:
-    """Aggregate rows flagged ``keep`` by run id: mmsi, start/end times and positions, row
-    references, duration, the sum of time steps inside the run, and any ``extra`` aggregates."""
-    inner_dt = np.where(np.r_[False, runs[1:] == runs[:-1]], np.nan_to_num(s["dt_s"]), 0.0)
-    rows = df.with_columns(_run=pl.Series(runs), _dt=pl.Series(inner_dt)).filter(pl.Series(keep))
-    aggs = [
-        pl.col("mmsi").first(), pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"),
-        pl.col("lon").first(), pl.col("lat").first(),
-        pl.col("lon").last().alias("end_lon"), pl.col("lat").last().alias("end_lat"),
-        pl.col("lon").mean().alias("mean_lon"), pl.col("lat").mean().alias("mean_lat"),
-        pl.len().alias("positions"),
-        pl.col("source").first().alias("_s0"), pl.col("line").first().alias("_l0"),
-        pl.col("source").last().alias("_s1"), pl.col("line").last().alias("_l1"),
-        *[e.alias(k) for k, e in (extra or {}).items()],
-    ]
-    out = rows.group_by("_run", maintain_order=True).agg(aggs)
-    # row references built for the runs only, not for every row
-    refs = pl.concat_list(pl.concat_str([pl.col("_s0"), pl.col("_l0").cast(pl.String)], separator=":"),
-                          pl.concat_str([pl.col("_s1"), pl.col("_l1").cast(pl.String)], separator=":"))
-    return out.with_columns(source_rows=refs,
-                            duration_h=(pl.col("end") - pl.col("start")).dt.total_seconds() / 3600
-                            ).drop("_s0", "_l0", "_s1", "_l1")
+def open_since_arrays(key: NDArray, t: NDArray, active: BoolArray,
+                      vessel: NDArray | None = None) -> tuple[NDArray, NDArray]:
+    """:func:`open_since` per track, as arrays (vessel of each track, since)."""
+    n = len(key)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, t.dtype)
+    first = ~same_vessel_as_prev(key)
+    brk = first.copy()
+    brk[1:] |= active[1:] != active[:-1]
+    run_start = np.maximum.accumulate(np.where(brk, np.arange(n), 0))
+    last = last_of_vessel(key)
+    since = np.where(active[last], t[run_start[last]], t[last])
+    return (vessel if vessel is not None else key)[last], since
+
+
+def run_table(tr: Tracks, starts: IntArray, ends: IntArray,
+              extra: dict[str, NDArray | pl.Series] | None = None) -> pl.DataFrame:
+    """One row per run: mmsi, start/end times and positions, mean position, positions, row
+    references of the first and last row, duration, and any ``extra`` per-run columns."""
+    s_idx = pl.Series(starts, dtype=pl.UInt32)
+    e_idx = pl.Series(ends, dtype=pl.UInt32)
+    count = ends - starts + 1
+    return pl.DataFrame({
+        "mmsi": tr.vessel[starts], "start": tr.df["ts"].gather(s_idx), "end": tr.df["ts"].gather(e_idx),
+        "lon": tr.lon[starts], "lat": tr.lat[starts], "end_lon": tr.lon[ends], "end_lat": tr.lat[ends],
+        "mean_lon": reduce_runs(np.add, tr.lon, starts, ends) / np.maximum(count, 1),
+        "mean_lat": reduce_runs(np.add, tr.lat, starts, ends) / np.maximum(count, 1),
+        "positions": count.astype(np.int64),
+        "source_rows": tr.ref_pairs(starts, ends),
+        "duration_h": (tr.t_us[ends] - tr.t_us[starts]) / 3.6e9,
+        **(extra or {}),
+    })

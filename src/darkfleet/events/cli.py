@@ -43,26 +43,30 @@ def detect(
         "against the MMSIs' MIDs beside the flags of the lake's sanctions lists.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as one JSON object.")] = False,
 ) -> None:
-    """Detect gaps, port visits, stops, encounters, loitering, spoofing and identity changes; store them
-    in LAKE/events/ (DuckDB view `events`)."""
+    """Clean the tracks and detect gaps, port visits, stops, encounters, loitering, spoofing and identity
+    changes; store the events in LAKE/events/ (DuckDB view `events`) and every position cleaning removed or
+    re-assigned, with its reason, in LAKE/cleaned/ (view `cleaned_out`)."""
     from darkfleet.engines.config import load_config
-    from darkfleet.engines.run import detect_lake
+    from darkfleet.engines.run import run_detection
     from darkfleet.events.anchorages import AnchorageParams, infer_anchorages
-    from darkfleet.events.store import events_glob, write_anchorages, write_events
+    from darkfleet.events.store import events_glob, write_anchorages, write_cleaned_out, write_events
     from darkfleet.lake.store import Lake
 
     try:
         store = Lake.open(lake, create=False)
-        found = detect_lake(store, engine.value, load_config(config), places, spark_master=spark_master,
-                            flags_file=flags,
-                            progress=None if as_json else (lambda m: err.print(f"[dim]{escape(m)}[/]")))
-        counts = write_events(store, found)
-        anchorages = infer_anchorages(found, AnchorageParams())
+        found = run_detection(store, engine.value, load_config(config), places, spark_master=spark_master,
+                              flags_file=flags,
+                              progress=None if as_json else (lambda m: err.print(f"[dim]{escape(m)}[/]")))
+        counts = write_events(store, found.events)
+        cleaned_file = write_cleaned_out(store, found.cleaned_out)
+        cleaning = found.cleaning_counts()
+        anchorages = infer_anchorages(found.events, AnchorageParams())
         anchorage_file = write_anchorages(store, anchorages)
     except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     if as_json:
         sys.stdout.write(json.dumps({"events": counts, "path": events_glob(store),
+                                     "cleaned_out": cleaning, "cleaned_out_path": str(cleaned_file),
                                      "inferred_anchorages": anchorages.height,
                                      "anchorages_path": str(anchorage_file)}) + "\n")
         return
@@ -70,7 +74,12 @@ def detect(
     for kind, n in counts.items():
         table.add_row(kind, f"{n:,}")
     out.print(table)
-    err.print(f"stored in {events_glob(store)}; {anchorages.height} inferred anchorages in {anchorage_file}")
+    cleaned = Table("cleaning", "positions")
+    for reason, n in cleaning.items():
+        cleaned.add_row(reason, f"{n:,}")
+    out.print(cleaned)
+    err.print(f"stored in {events_glob(store)}; removed and re-assigned positions in {cleaned_file} "
+              f"(view cleaned_out); {anchorages.height} inferred anchorages in {anchorage_file}")
 
 
 def events(

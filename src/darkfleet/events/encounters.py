@@ -23,10 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from darkfleet.events.base import prepare, step_arrays
-from darkfleet.events.port_visits import speed_kn
-from darkfleet.events.schema import empty_events, finish, row_ref
-from darkfleet.geo.places import nearest_place
+from darkfleet.events.base import Tracks, tracks_of
+from darkfleet.events.schema import empty_events, finish
+from darkfleet.geo.places import near_places, nearest_place
 from darkfleet.geo.units import M_PER_DEG_LAT, haversine_expr
 
 DETECTOR = "encounters/1"
@@ -52,21 +51,21 @@ class EncounterParams:
             raise ValueError("max_distance_m, min_duration_h and grid_step_min must be > 0")
 
 
-def grid_positions(positions: pl.DataFrame, params: EncounterParams,
+def grid_positions(positions: pl.DataFrame | Tracks, params: EncounterParams,
                    places: pl.DataFrame | None = None) -> pl.DataFrame:
     """Slow positions of every vessel at the grid times (slot · step) between its fixes, away from
     ports (points within ``min_port_distance_km`` of a place are dropped here, so vessels at
     berth never reach the pairing stage)."""
-    if positions.height < 2:
+    tr = tracks_of(positions)
+    if tr.n < 2:
         return pl.DataFrame(schema=GRID_SCHEMA)
-    df = prepare(positions)
-    s = step_arrays(df)
     step_s = params.grid_step_min * 60
-    t = s["t_s"]
-    sog = speed_kn(df, s)
-    refs = df.select(row_ref()).to_series().to_numpy()
-    # segment i runs from row i to row i+1 of the same vessel
-    seg = np.flatnonzero(s["same"][1:] & (s["dt_s"][1:] <= params.max_interpolation_h * 3600))
+    t = tr.t_s
+    sog = tr.sog_kn
+    # segment i runs from row i to row i+1 of the same vessel; only those touching a slow fix matter
+    slow_fix = sog < params.max_speed_kn
+    seg = np.flatnonzero(tr.same[1:] & (tr.dt_s[1:] <= params.max_interpolation_h * 3600)
+                         & (slow_fix[1:] | slow_fix[:-1]))
     a, b = seg, seg + 1
     k0 = np.ceil(t[a] / step_s).astype(np.int64)
     k1 = np.ceil(t[b] / step_s).astype(np.int64)  # slots in [t_a, t_b)
@@ -76,17 +75,19 @@ def grid_positions(positions: pl.DataFrame, params: EncounterParams,
     ia, ib = a[rep], b[rep]
     dt = t[ib] - t[ia]
     f = np.where(dt > 0, (slot * step_s - t[ia]) / np.where(dt > 0, dt, 1), 0.0)
-    lon = s["lon"][ia] + f * (s["lon"][ib] - s["lon"][ia])
-    lat = s["lat"][ia] + f * (s["lat"][ib] - s["lat"][ia])
+    lon = tr.lon[ia] + f * (tr.lon[ib] - tr.lon[ia])
+    lat = tr.lat[ia] + f * (tr.lat[ib] - tr.lat[ia])
     v = sog[ia] + f * (sog[ib] - sog[ia])
     # A candidate if either bracketing fix is slow: sparse (satellite) reception must not cut the
     # slow-down and speed-up out of an encounter; the run's median speed is tested in stage 3.
     slow = np.minimum(sog[ia], sog[ib]) < params.max_speed_kn
     if places is not None and places.height:
-        _, port_m = nearest_place(places, lon, lat)
-        slow &= port_m >= params.min_port_distance_km * 1000
-    return pl.DataFrame({"mmsi": s["vessel"][ia][slow], "slot": slot[slow], "lon": lon[slow], "lat": lat[slow],
-                         "sog_kn": v[slow], "ref": refs[ia][slow]}, schema=GRID_SCHEMA)
+        reach_m = params.min_port_distance_km * 1000
+        near, port_m = near_places(places, lon, lat, reach_m)  # a grid look-up, exact within reach
+        slow &= ~((near >= 0) & (port_m < reach_m))
+    keep = np.flatnonzero(slow)
+    return pl.DataFrame({"mmsi": tr.vessel[ia][keep], "slot": slot[keep], "lon": lon[keep], "lat": lat[keep],
+                         "sog_kn": v[keep], "ref": tr.refs(ia[keep])}, schema=GRID_SCHEMA)
 
 
 def close_pairs(grid: pl.DataFrame, params: EncounterParams) -> pl.DataFrame:
@@ -154,5 +155,5 @@ def encounters_from_pairs(pairs: pl.DataFrame, params: EncounterParams, places: 
     return finish(runs, "encounter", DETECTOR, params, attrs)
 
 
-def detect_encounters(positions: pl.DataFrame, params: EncounterParams, places: pl.DataFrame) -> pl.DataFrame:
+def detect_encounters(positions: pl.DataFrame | Tracks, params: EncounterParams, places: pl.DataFrame) -> pl.DataFrame:
     return encounters_from_pairs(close_pairs(grid_positions(positions, params, places), params), params, places)

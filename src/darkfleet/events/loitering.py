@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
-from darkfleet.events.base import open_since, prepare, run_ids, run_table, step_arrays
-from darkfleet.events.port_visits import speed_kn
+from darkfleet.events.base import Tracks, open_since_arrays, reduce_runs, run_rows, run_table, runs_of, tracks_of
 from darkfleet.events.schema import empty_events, finish
 from darkfleet.geo.shore import ShoreDistance
 from darkfleet.geo.units import M_PER_NM
@@ -33,25 +33,32 @@ class LoiteringParams:
             raise ValueError("max_speed_kn > 0, min_duration_h > 0, min_shore_nm ≥ 0 required")
 
 
-def detect_loitering(positions: pl.DataFrame, params: LoiteringParams,
+def detect_loitering(positions: pl.DataFrame | Tracks, params: LoiteringParams,
                      shore: ShoreDistance | None = None) -> pl.DataFrame:
-    if positions.height == 0:
+    tr = tracks_of(positions)
+    if tr.n == 0:
         return empty_events()
-    df = prepare(positions)
-    s = step_arrays(df)
-    slow = speed_kn(df, s) < params.max_speed_kn
-    shore_km = (pl.Series(shore.distance_km(s["lon"], s["lat"])) if shore is not None
-                else pl.Series([None] * df.height, dtype=pl.Float64))
-    df = df.with_columns(_shore_km=shore_km)
-    runs = run_table(df, run_ids(s["mmsi"], slow), slow, s, {"mean_shore_km": pl.col("_shore_km").mean(),
-                                                             "mean_sog_kn": pl.col("sog_kn").mean()})
-    runs = runs.filter((pl.col("duration_h") >= params.min_duration_h)
-                       & (pl.col("mean_shore_km").is_null()
-                          | (pl.col("mean_shore_km") >= params.min_shore_nm * M_PER_NM / 1000)))
+    starts, ends = runs_of(tr.same, tr.sog_kn < params.max_speed_kn)
+    long = tr.t_us[ends] - tr.t_us[starts] >= params.min_duration_h * 3.6e9
+    starts, ends = starts[long], ends[long]
+    count = ends - starts + 1
+    rows, run = run_rows(starts, ends)
+    if shore is not None:  # distances only for the rows of long slow runs
+        mean_shore = np.bincount(run, shore.distance_km(tr.lon[rows], tr.lat[rows]), len(starts)) / count
+    else:
+        mean_shore = np.full(len(starts), np.nan)
+    reported = tr.reported_kn
+    heard = ~np.isnan(reported)
+    n_sog = reduce_runs(np.add, heard.astype(np.int64), starts, ends)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_sog = reduce_runs(np.add, np.where(heard, reported, 0.0), starts, ends) / n_sog
+    runs = run_table(tr, starts, ends, {"mean_shore_km": pl.Series(mean_shore).fill_nan(None),
+                                        "mean_sog_kn": pl.Series(mean_sog).fill_nan(None)})
+    runs = runs.filter(pl.col("mean_shore_km").is_null()
+                       | (pl.col("mean_shore_km") >= params.min_shore_nm * M_PER_NM / 1000))
     return finish(runs, "loitering", DETECTOR, params, ["duration_h", "mean_shore_km", "mean_sog_kn", "positions"])
 
 
-def loitering_open_since(positions: pl.DataFrame, params: LoiteringParams) -> pl.DataFrame:
-    df = prepare(positions)
-    s = step_arrays(df)
-    return open_since(s["mmsi"], s["t_s"], speed_kn(df, s) < params.max_speed_kn, s["vessel"])
+def loitering_open_since(positions: pl.DataFrame | Tracks, params: LoiteringParams) -> tuple[np.ndarray, np.ndarray]:
+    tr = tracks_of(positions)
+    return open_since_arrays(tr.key, tr.t_us, tr.sog_kn < params.max_speed_kn, tr.vessel)

@@ -14,8 +14,11 @@ States and transitions (``State``)::
     OUTSIDE --d ≤ entry--> IN_PORT --sog ≤ begin--> STOPPED --sog ≥ end--> IN_PORT
     IN_PORT/STOPPED --d > exit--> OUTSIDE
 
-Each guard is a latch per vessel (:func:`darkfleet.events.base.hysteresis`), so the machine runs
-as two forward fills over the whole table instead of a loop over rows. A visit is a run of
+Each guard is a latch per vessel (:func:`darkfleet.events.base.latch`), so the machine runs as two
+forward fills instead of a loop over rows. Rows beyond the exit radius of every place are
+OUTSIDE whatever came before, so the latches run only over the rows near a place (found with a
+grid look-up, :func:`darkfleet.geo.places.near_places`), each stretch of consecutive near rows
+restarting them. A visit is a run of
 IN_PORT/STOPPED rows; with ``require_stop`` (default, GFW's higher-confidence visits) only visits
 with a stop count. A place with its own ``radius_m`` (user polygons) widens both radii by it.
 """
@@ -28,7 +31,7 @@ from enum import IntEnum
 import numpy as np
 import polars as pl
 
-from darkfleet.events.base import hysteresis, open_since, prepare, run_ids, run_table, step_arrays
+from darkfleet.events.base import Tracks, latch, open_since_arrays, run_table, tracks_of
 from darkfleet.events.schema import empty_events, finish
 from darkfleet.geo.places import near_places
 
@@ -58,78 +61,95 @@ class PortVisitParams:
             raise ValueError("0 ≤ stopped_begin_kn ≤ stopped_end_kn required")
 
 
-def speed_kn(df: pl.DataFrame, s: dict[str, np.ndarray]) -> np.ndarray:
-    """Reported SOG where present; where it is missing, the vessel's previous reported SOG if at
-    most 30 min old, else the speed implied by the previous fix (noisy over short steps: 20 m of
-    GPS scatter in a minute reads as 0.6 kn, so it is only the last resort).
-
-    SOG is stored as float32 (0.2 reads back as 0.2000000030): rounded to 0.001 kn here so that
-    thresholds compare as written (AIS reports SOG in 0.1 kn steps)."""
-    sog = np.round(df["sog_kn"].cast(pl.Float64).fill_null(np.nan).to_numpy(), 3)
-    missing = np.isnan(sog)
-    if not missing.any():  # no implied speeds needed: skip the great-circle work
-        return sog
-    n = len(sog)
-    last = np.where(~missing | ~s["same"], np.arange(n), 0)
-    np.maximum.accumulate(last, out=last)  # the latest row with a SOG (or the track's first row)
-    recent = ~missing[last] & (s["t_s"] - s["t_s"][last] <= 1800)
-    implied = np.nan_to_num(s["speed_kn"], nan=0.0, posinf=1e3)
-    return np.where(missing, np.where(recent, sog[last], implied), sog)
+def speed_kn(positions: pl.DataFrame | Tracks, _s: object = None) -> np.ndarray:
+    """The speed the detectors use (see :attr:`darkfleet.events.base.Tracks.sog_kn`)."""
+    return tracks_of(positions).sog_kn
 
 
-def port_states(positions: pl.DataFrame, params: PortVisitParams, places: pl.DataFrame) -> pl.DataFrame:
+@dataclass(frozen=True, eq=False)
+class _Machine:
+    """The machine's result on the rows near a place (``rows``, ascending)."""
+
+    rows: np.ndarray
+    place_idx: np.ndarray
+    dist_km: np.ndarray
+    state: np.ndarray  # State per near row
+    call_brk: np.ndarray  # a near row whose previous row is not near, or another call
+
+
+def _machine(tr: Tracks, params: PortVisitParams, places: pl.DataFrame) -> _Machine:
+    idx, dist_m = near_places(places, tr.lon, tr.lat, params.exit_radius_km * 1000)
+    rows = np.flatnonzero(idx >= 0)
+    pidx = idx[rows]
+    extra_m = places["radius_m"].fill_null(0.0).to_numpy()[pidx] if places.height else np.zeros(len(rows))
+    d_km = (dist_m[rows] - extra_m) / 1000
+    near = d_km <= params.exit_radius_km  # beyond the exit ring: OUTSIDE, a reset of both latches
+    rows, pidx, d_km = rows[near], pidx[near], d_km[near]
+    # a new call: a track's first row, or a row after a silence of max_silence_h (the machine restarts)
+    new_call = ~tr.same[rows] | (np.nan_to_num(tr.dt_s[rows]) > params.max_silence_h * 3600)
+    brk = new_call.copy()
+    brk[1:] |= rows[1:] != rows[:-1] + 1
+    if len(brk):
+        brk[0] = True
+    in_port = latch(brk, d_km <= params.entry_radius_km, np.zeros(len(rows), bool))
+    sog = tr.sog_kn[rows]
+    # the stopped latch restarts wherever the previous row was not inside
+    inside_brk = np.ones(len(rows), bool)
+    inside_brk[1:] = brk[1:] | ~in_port[:-1]
+    stopped = latch(inside_brk, in_port & (sog <= params.stopped_begin_kn), ~in_port | (sog >= params.stopped_end_kn))
+    state = np.where(stopped, State.STOPPED, np.where(in_port, State.IN_PORT, State.OUTSIDE)).astype(np.int8)
+    return _Machine(rows, pidx, d_km, state, brk)
+
+
+def port_states(positions: pl.DataFrame | Tracks, params: PortVisitParams, places: pl.DataFrame) -> pl.DataFrame:
     """The positions (sorted) with ``state`` (a :class:`State`), ``place_idx`` and ``place_distance_km``
     (+inf beyond the exit radius of every place)."""
-    df = prepare(positions)
-    return _states(df, step_arrays(df), params, places)
+    tr = tracks_of(positions)
+    m = _machine(tr, params, places)
+    state = np.zeros(tr.n, np.int8)
+    state[m.rows] = m.state
+    place = np.full(tr.n, -1, np.int64)
+    place[m.rows] = m.place_idx
+    dist = np.full(tr.n, np.inf)
+    dist[m.rows] = m.dist_km
+    return tr.df.with_columns(state=pl.Series(state), place_idx=pl.Series(place), place_distance_km=pl.Series(dist))
 
 
-def _states(df: pl.DataFrame, s: dict[str, np.ndarray], params: PortVisitParams, places: pl.DataFrame) -> pl.DataFrame:
-    idx, dist_m = near_places(places, s["lon"], s["lat"], params.exit_radius_km * 1000)
-    extra_m = np.where(idx >= 0, places["radius_m"].fill_null(0.0).to_numpy()[np.maximum(idx, 0)], 0.0) \
-        if places.height else 0.0
-    d_km = (dist_m - extra_m) / 1000
-    key = _call_key(s, params)
-    in_port = hysteresis(key, d_km <= params.entry_radius_km, d_km > params.exit_radius_km)
-    sog = speed_kn(df, s)
-    stopped = hysteresis(key, in_port & (sog <= params.stopped_begin_kn),
-                         ~in_port | (sog >= params.stopped_end_kn))
-    state = np.where(stopped, State.STOPPED, np.where(in_port, State.IN_PORT, State.OUTSIDE)).astype(np.int8)
-    return df.with_columns(state=pl.Series(state), place_idx=pl.Series(idx), place_distance_km=pl.Series(d_km))
-
-
-def _call_key(s: dict[str, np.ndarray], params: PortVisitParams) -> np.ndarray:
-    """Track key that also changes after a silence of ``max_silence_h``: the machine restarts there."""
-    brk = ~s["same"] | (np.nan_to_num(s["dt_s"]) > params.max_silence_h * 3600)
-    return np.cumsum(brk)
-
-
-def detect_port_visits(positions: pl.DataFrame, params: PortVisitParams, places: pl.DataFrame) -> pl.DataFrame:
+def detect_port_visits(positions: pl.DataFrame | Tracks, params: PortVisitParams, places: pl.DataFrame) -> pl.DataFrame:
     return port_visits_and_since(positions, params, places)[0]
 
 
-def port_visits_and_since(positions: pl.DataFrame, params: PortVisitParams,
-                          places: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The visits, and per vessel the time a later batch must replay from (one pass of the machine)."""
-    if positions.height == 0 or places.height == 0:
-        return empty_events(), pl.DataFrame(schema={"mmsi": pl.Int64, "since_s": pl.Float64})
-    df = prepare(positions)
-    s = step_arrays(df)
-    df = _states(df, s, params, places)
-    state = df["state"].to_numpy()
-    inside = state != State.OUTSIDE
-    key = _call_key(s, params)
-    since = open_since(key, s["t_s"], inside, s["vessel"])
-    runs = run_ids(key, inside)
-    stopped_dt = np.where(np.r_[False, (state[1:] == State.STOPPED) & (state[:-1] == State.STOPPED)],
-                          np.nan_to_num(s["dt_s"]), 0.0)
-    df = df.with_columns(_stopped_dt=pl.Series(stopped_dt))
-    visits = run_table(df, runs, inside, s, {
-        "place_idx": pl.col("place_idx").first(),
-        "stopped_h": pl.col("_stopped_dt").sum() / 3600,
-        "stopped_positions": (pl.col("state") == State.STOPPED).sum(),
-        "min_distance_km": pl.col("place_distance_km").min(),
-    })
+def port_visits_and_since(positions: pl.DataFrame | Tracks, params: PortVisitParams,
+                          places: pl.DataFrame) -> tuple[pl.DataFrame, tuple[np.ndarray, np.ndarray]]:
+    """The visits, and per track (vessel, time in µs) the time a later batch must replay from."""
+    tr = tracks_of(positions)
+    if tr.n == 0 or places.height == 0:
+        last = tr.last_rows()
+        return empty_events(), (tr.vessel[last], tr.t_us[last])
+    m = _machine(tr, params, places)
+    inside = m.state != State.OUTSIDE
+    rows = m.rows[inside]
+    k = len(rows)
+    # visits: stretches of consecutive inside rows of one call
+    first = np.ones(k, bool)
+    first[1:] = (rows[1:] != rows[:-1] + 1) | m.call_brk[inside][1:]
+    starts = np.flatnonzero(first)
+    ends = np.r_[starts[1:] - 1, k - 1] if k else starts
+    stopped = m.state[inside] == State.STOPPED
+    both = np.zeros(k, bool)
+    both[1:] = stopped[1:] & stopped[:-1] & ~first[1:]
+    stopped_s = np.where(both, np.nan_to_num(tr.dt_s[rows]), 0.0)
+    visit = np.cumsum(first) - 1
+    n_visits = len(starts)
+    stopped_h = np.bincount(visit, stopped_s, n_visits) / 3600
+    stopped_positions = np.bincount(visit, stopped, n_visits).astype(np.int64)
+    min_dist = np.full(n_visits, np.inf)
+    np.minimum.at(min_dist, visit, m.dist_km[inside])
+    place_idx = m.place_idx[inside][starts]
+    visits = run_table(tr, rows[starts], rows[ends], {
+        "place_idx": place_idx, "stopped_h": stopped_h, "stopped_positions": stopped_positions,
+        "min_distance_km": min_dist})
+    # inside rows are consecutive rows of the full table: the run's mean position is over them too
     if params.require_stop:
         visits = visits.filter(pl.col("stopped_positions") > 0)
     visits = visits.filter(pl.col("positions") >= params.min_positions)
@@ -139,8 +159,22 @@ def port_visits_and_since(positions: pl.DataFrame, params: PortVisitParams,
     visits = visits.with_columns(place_id=pl.Series(ids[pidx], dtype=pl.String),
                                  place_name=pl.Series(names[pidx], dtype=pl.String))
     attrs = ["place_name", "duration_h", "stopped_h", "positions", "min_distance_km"]
-    return finish(visits, "port_visit", DETECTOR, params, attrs), since
+    return finish(visits, "port_visit", DETECTOR, params, attrs), _since(tr, m, inside, params)
 
 
-def port_visits_open_since(positions: pl.DataFrame, params: PortVisitParams, places: pl.DataFrame) -> pl.DataFrame:
+def _since(tr: Tracks, m: _Machine, inside: np.ndarray, params: PortVisitParams) -> tuple[np.ndarray, np.ndarray]:
+    """Per track: the start of the inside stretch holding the track's last row (in its last
+    call), else its last row."""
+    active = np.zeros(tr.n, bool)
+    active[m.rows[inside]] = True
+    call = np.cumsum(~tr.same | (np.nan_to_num(tr.dt_s) > params.max_silence_h * 3600), dtype=np.int64)
+    who, since = open_since_arrays(call, tr.t_us, active, tr.vessel)
+    last_call = np.r_[call[1:] != call[:-1], True]  # calls are nested in tracks: keep each track's last call
+    keep = np.flatnonzero(last_call)
+    is_track_end = np.r_[tr.key[keep][1:] != tr.key[keep][:-1], True]
+    return who[is_track_end], since[is_track_end]
+
+
+def port_visits_open_since(positions: pl.DataFrame | Tracks, params: PortVisitParams,
+                           places: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return port_visits_and_since(positions, params, places)[1]

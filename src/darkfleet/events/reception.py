@@ -1,14 +1,18 @@
-"""A reception map built from the AIS itself: how densely vessels are heard, per grid cell.
+"""A reception map built from the AIS itself: how densely vessels are heard, per grid cell and period.
 
 Two uses in :mod:`darkfleet.events.gaps`: GFW's offshore rule needs the positions a day in the
 gap's 1° cell, and darkfleet's coastal rule needs to know whether a cell is one where vessels are
 normally heard densely (terrestrial receivers in range), so that silence there is unlikely to be
-coverage.
+coverage. Reception changes — a receiver fails, a provider drops a feed, traffic moves — so the
+map is kept **per period** (``period``: ``day``, ``week`` — ISO weeks, from Monday 00:00 UTC — or
+``month``) and a gap is judged by the map of the period it starts in.
 
 The map is additive so engines can build it from any split of the data (day partitions, vessel
 groups): :func:`reception_partials` gives per (cell, day, mmsi) counts, and :func:`combine`
-sums them. Time between fixes counts only between consecutive fixes of one vessel in the same
-cell and the same UTC day, so every split gives the same map.
+sums them per (cell, period). Time between fixes counts only between consecutive fixes of one
+vessel in the same cell and the same UTC day, so every split gives the same map. The partials are
+computed over runs of consecutive rows of one vessel in one cell and day (a vessel stays in a cell
+for many fixes), so the grouping works on runs, not rows.
 """
 
 from __future__ import annotations
@@ -18,62 +22,87 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from darkfleet.events.base import prepare, same_vessel_as_prev
+from darkfleet.events.base import Tracks, reduce_runs, tracks_of
+
+PERIODS = {"day": "1d", "week": "1w", "month": "1mo"}
+US_PER_DAY = 86_400_000_000
 
 
 @dataclass(frozen=True)
 class ReceptionParams:
     """``cell_deg``: the grid (1° is GFW's cell for its reception quality test).
-    ``max_step_h``: steps longer than this between fixes are silence, not time observed."""
+    ``max_step_h``: steps longer than this between fixes are silence, not time observed.
+    ``period``: the map's time step (GFW's reception maps are monthly)."""
 
     cell_deg: float = 1.0
     max_step_h: float = 2.0
+    period: str = "month"
 
     def __post_init__(self) -> None:
         if not (0 < self.cell_deg <= 10) or self.max_step_h <= 0:
             raise ValueError("0 < cell_deg ≤ 10 and max_step_h > 0 required")
+        if self.period not in PERIODS:
+            raise ValueError(f"period must be one of {list(PERIODS)}, not {self.period!r}")
 
 
 PARTIAL_SCHEMA = {"cx": pl.Int32, "cy": pl.Int32, "day": pl.Date, "mmsi": pl.Int64,
                   "positions": pl.Int64, "observed_s": pl.Float64}
+MAP_SCHEMA = {"cx": pl.Int32, "cy": pl.Int32, "period": pl.Date, "positions": pl.Int64, "observed_h": pl.Float64,
+              "vessel_days": pl.Int64, "days": pl.Int64, "positions_per_day": pl.Float64,
+              "positions_per_vessel_h": pl.Float64}
 
 
 def cell_of(lon: pl.Expr, lat: pl.Expr, cell_deg: float) -> tuple[pl.Expr, pl.Expr]:
     return (lon / cell_deg).floor().cast(pl.Int32), (lat / cell_deg).floor().cast(pl.Int32)
 
 
-def reception_partials(positions: pl.DataFrame, params: ReceptionParams) -> pl.DataFrame:
-    if positions.height == 0:
+def period_of(day: pl.Expr, period: str) -> pl.Expr:
+    """The first day of the period a date falls in."""
+    return day.dt.truncate(PERIODS[period])
+
+
+def reception_partials(positions: pl.DataFrame | Tracks, params: ReceptionParams) -> pl.DataFrame:
+    tr = tracks_of(positions)
+    if tr.n == 0:
         return pl.DataFrame(schema=PARTIAL_SCHEMA)
-    df = prepare(positions)
-    cx, cy = cell_of(pl.col("lon"), pl.col("lat"), params.cell_deg)
-    df = df.select("mmsi", "ts", cx.alias("cx"), cy.alias("cy"), pl.col("ts").dt.date().alias("day"))
-    t = df["ts"].dt.epoch("us").to_numpy() / 1e6
-    same = same_vessel_as_prev(df["mmsi"].to_numpy())
-    same[1:] &= (df["cx"].to_numpy()[1:] == df["cx"].to_numpy()[:-1]) & (
-        df["cy"].to_numpy()[1:] == df["cy"].to_numpy()[:-1]) & (
-        df["day"].to_numpy()[1:] == df["day"].to_numpy()[:-1])
-    dt = np.zeros(len(t))
-    dt[1:] = np.diff(t)
-    observed = np.where(same & (dt <= params.max_step_h * 3600), dt, 0.0)
-    return (df.with_columns(observed_s=pl.Series(observed))
-            .group_by("cx", "cy", "day", "mmsi")
-            .agg(positions=pl.len().cast(pl.Int64), observed_s=pl.col("observed_s").sum())
-            .select(list(PARTIAL_SCHEMA)).sort("cx", "cy", "day", "mmsi"))
+    cx = np.floor(tr.lon / params.cell_deg).astype(np.int64)
+    cy = np.floor(tr.lat / params.cell_deg).astype(np.int64)
+    day = tr.t_us // US_PER_DAY
+    brk = np.ones(tr.n, bool)
+    brk[1:] = (tr.key[1:] != tr.key[:-1]) | (cx[1:] != cx[:-1]) | (cy[1:] != cy[:-1]) | (day[1:] != day[:-1])
+    starts = np.flatnonzero(brk)
+    ends = np.r_[starts[1:] - 1, tr.n - 1]
+    dt = np.zeros(tr.n)
+    dt[1:] = np.diff(tr.t_us) / 1e6
+    observed = np.where(~brk & (dt >= 0) & (dt <= params.max_step_h * 3600), dt, 0.0)
+    runs = pl.DataFrame({
+        "cx": cx[starts].astype(np.int32), "cy": cy[starts].astype(np.int32),
+        "day": (day[starts] * US_PER_DAY).astype("datetime64[us]").astype("datetime64[D]"),
+        "mmsi": tr.vessel[starts], "positions": (ends - starts + 1).astype(np.int64),
+        "observed_s": reduce_runs(np.add, observed, starts, ends),
+    })
+    return (runs.group_by("cx", "cy", "day", "mmsi").agg(pl.col("positions").sum(), pl.col("observed_s").sum())
+            .select(list(PARTIAL_SCHEMA)).cast(PARTIAL_SCHEMA).sort("cx", "cy", "day", "mmsi"))  # type: ignore[arg-type]
 
 
-def combine(partials: pl.DataFrame) -> pl.DataFrame:
-    """Cells with ``positions``, ``vessel_days``, ``positions_per_day`` (over the days the input
-    covers) and ``positions_per_vessel_h`` (fixes per hour of vessel presence in the cell)."""
-    parts = partials.group_by("cx", "cy", "day", "mmsi").agg(pl.col("positions").sum(), pl.col("observed_s").sum())
-    n_days = max(parts["day"].n_unique(), 1)
-    return (parts.group_by("cx", "cy")
+def combine(partials: pl.DataFrame, period: str = "month") -> pl.DataFrame:
+    """Cells per period with ``positions``, ``vessel_days``, ``days`` (days of the period with any
+    data, in any cell), ``positions_per_day`` (over those days) and ``positions_per_vessel_h``
+    (fixes per hour of vessel presence in the cell)."""
+    if partials.height == 0:
+        return pl.DataFrame(schema=MAP_SCHEMA)
+    parts = (partials.group_by("cx", "cy", "day", "mmsi").agg(pl.col("positions").sum(), pl.col("observed_s").sum())
+             .with_columns(period=period_of(pl.col("day"), period)))
+    days = parts.select("period", "day").unique().group_by("period").agg(days=pl.len().cast(pl.Int64))
+    return (parts.group_by("cx", "cy", "period")
             .agg(positions=pl.col("positions").sum(), observed_h=pl.col("observed_s").sum() / 3600,
                  vessel_days=pl.len().cast(pl.Int64))
-            .with_columns(positions_per_day=pl.col("positions") / n_days,
+            .join(days, on="period")
+            .with_columns(positions_per_day=pl.col("positions") / pl.col("days"),
                           positions_per_vessel_h=pl.col("positions") / pl.col("observed_h").clip(lower_bound=1.0))
-            .sort("cx", "cy"))
+            .select(list(MAP_SCHEMA)).sort("cx", "cy", "period"))
 
 
-def reception_map(positions: pl.DataFrame, params: ReceptionParams | None = None) -> pl.DataFrame:
-    return combine(reception_partials(positions, params or ReceptionParams()))
+def reception_map(positions: pl.DataFrame | Tracks, params: ReceptionParams | None = None) -> pl.DataFrame:
+    p = params or ReceptionParams()
+    return combine(reception_partials(positions, p), p.period)

@@ -1,19 +1,23 @@
 """Spoofing and position manipulation: impossible jumps, positions on land, cloned tracks.
 
-* ``impossible_jump``: an excursion — a run of at most ``max_excursion_positions`` fixes entered
-  and left at an implied speed above ``max_speed_kn``, while going straight from the fix before
-  it to the fix after it is plausible. The run is the false part; the track around it is kept.
-  50 kn is the jump threshold of the issue and of GFW's segmenter (``max_speed`` 30 kn for
-  fishing vessels; darkfleet's fleet includes fast ferries).
+* ``impossible_jump``: an excursion — fixes the segmenter (:mod:`darkfleet.tracks.clean`) could
+  not link to the vessel's track at ``max_speed_kn`` (50 kn, the jump threshold of the issue and
+  of GFW's segmenter) and that form a short segment beside a longer one: the false part, while
+  the track around it is kept. One implementation of the jump test, shared with cleaning, so a
+  second transmitter on the same MMSI (a long segment of its own) is split off, not reported.
 * ``on_land``: fixes on land even with ``land_tolerance_m`` of coastal tolerance (the land
   mask is about 1 km, harbours read as land in it), and more than ``land_port_exemption_km``
-  from every known place (river ports — Antwerp, Portland, Port Harcourt — lie inland on it).
+  from every known place (river ports — Antwerp, Portland, Port Harcourt — lie inland on it);
+  consecutive ones make a run, reported from ``min_land_positions`` fixes on.
 * ``shared_track`` (:func:`detect_cloned_tracks`): several MMSIs report the same positions
   (rounded to ``clone_decimals`` decimal degrees) in the same ``clone_bucket_s`` time bucket at
   least ``clone_min_shared`` times, over at least ``clone_min_extent_m`` — one transmitter
   replaying another's moving track (ships moored side by side can share rounded positions).
 
-Consecutive manipulated fixes of a vessel (jump or land) make one event, reasons listed.
+Jumps and land runs of one vessel that overlap in time make one event, reasons listed. Both are
+additive over any split of the data (:func:`spoofing_partials` per batch, summed by
+:func:`spoofing_from_partials`): an excursion is one segment, a land run one run id, each carried
+across batches by the cleaning.
 """
 
 from __future__ import annotations
@@ -21,26 +25,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import polars as pl
 
-from darkfleet.events.base import last_of_vessel, prepare, run_ids, run_table, step_arrays
-from darkfleet.events.schema import empty_events, finish, row_ref
-from darkfleet.geo.places import nearest_place
+from darkfleet.events.base import prepare
+from darkfleet.events.schema import TS, empty_events, finish, row_ref
 from darkfleet.geo.shore import LandMask
-from darkfleet.geo.units import haversine_expr, haversine_m, m_per_s_to_knots
+from darkfleet.geo.units import haversine_expr
+from darkfleet.tracks.clean import CleanParams, CleanResult, clean
 
-DETECTOR = "spoofing/1"
+DETECTOR = "spoofing/2"
 DETECTOR_CLONES = "spoofing-clones/1"
 
 
 @dataclass(frozen=True)
 class SpoofParams:
-    max_speed_kn: float = 50.0
-    max_excursion_positions: int = 16
-    land_tolerance_m: float = 3000.0
-    # rivers and narrow harbours are land on a 1 km mask: near a known port, "on land" is not evidence
-    land_port_exemption_km: float = 30.0
+    """Jumps and land positions are found by cleaning (``CleanParams``: ``max_speed_kn``,
+    ``land_tolerance_m``, ``land_port_exemption_km``, ``min_segment_positions``)."""
+
     min_land_positions: int = 2
     clone_decimals: int = 4  # about 11 m
     clone_bucket_s: int = 60
@@ -49,89 +50,73 @@ class SpoofParams:
     clone_max_gap_h: float = 1.0  # shared positions further apart in time are separate episodes
 
     def __post_init__(self) -> None:
-        if self.max_speed_kn <= 0 or self.max_excursion_positions < 1 or self.clone_min_shared < 2:
-            raise ValueError("max_speed_kn > 0, max_excursion_positions ≥ 1, clone_min_shared ≥ 2 required")
+        if self.min_land_positions < 1 or self.clone_min_shared < 2:
+            raise ValueError("min_land_positions ≥ 1 and clone_min_shared ≥ 2 required")
 
 
-def _implied_kn(t: np.ndarray, lon: np.ndarray, lat: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    dt = np.abs(t[j] - t[i])
-    d = haversine_m(lon[i], lat[i], lon[j], lat[j])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return m_per_s_to_knots(np.where(dt > 0, d / dt, np.where(d > 0, np.inf, 0.0)))
+PARTIAL_SCHEMA: dict[str, Any] = {
+    "mmsi": pl.Int64, "seg": pl.Int64, "reason": pl.String, "start": TS, "end": TS, "lon": pl.Float64,
+    "lat": pl.Float64, "end_lon": pl.Float64, "end_lat": pl.Float64, "first_ref": pl.String, "last_ref": pl.String,
+    "positions": pl.Int64,
+}
 
 
-def excursion_mask(mmsi: np.ndarray, t: np.ndarray, lon: np.ndarray, lat: np.ndarray,
-                   same: np.ndarray, speed: np.ndarray, params: SpoofParams) -> np.ndarray:
-    """True on fixes of an impossible excursion (see module docstring). Loops over the
-    excursion length 1..K, each step vectorised over every candidate at once."""
-    n = len(mmsi)
-    out = np.zeros(n, bool)
-    jump = same & (speed > params.max_speed_kn)
-    starts = np.flatnonzero(jump)
-    starts = starts[starts >= 1]
-    open_ = np.ones(len(starts), bool)
-    for k in range(1, params.max_excursion_positions + 1):
-        end = starts + k  # the first fix back on the track
-        ok = open_ & (end < n)
-        endc = np.minimum(end, n - 1)
-        ok &= (mmsi[endc] == mmsi[starts]) & jump[endc]
-        ok &= _implied_kn(t, lon, lat, starts - 1, endc) <= params.max_speed_kn
-        for off in range(k):  # mark the k excursion fixes
-            out[starts[ok] + off] = True
-        open_ &= ~ok
-    return out
+def spoofing_partials(cleaned: CleanResult) -> pl.DataFrame:
+    """Per excursion segment and land run: first and last fix and count, over this batch's own rows."""
+    r = cleaned.removed.filter(pl.col("reason").is_in(["impossible_jump", "on_land"]))
+    if "_carried" in r.columns:
+        r = r.filter(~pl.col("_carried"))
+    if r.height == 0:
+        return pl.DataFrame(schema=PARTIAL_SCHEMA)
+    return (r.with_columns(_ref=row_ref()).sort("mmsi", "_seg", "ts", "source", "line")
+            .group_by("mmsi", pl.col("_seg").alias("seg"), "reason", maintain_order=True)
+            .agg(pl.col("ts").first().alias("start"), pl.col("ts").last().alias("end"),
+                 pl.col("lon").first(), pl.col("lat").first(), pl.col("lon").last().alias("end_lon"),
+                 pl.col("lat").last().alias("end_lat"), pl.col("_ref").first().alias("first_ref"),
+                 pl.col("_ref").last().alias("last_ref"), pl.len().cast(pl.Int64).alias("positions"))
+            .select(list(PARTIAL_SCHEMA)).cast(PARTIAL_SCHEMA))  # type: ignore[arg-type]
 
 
-def on_land(lon: np.ndarray, lat: np.ndarray, land: LandMask | None, tolerance_m: float,
-            places: pl.DataFrame | None, exemption_km: float) -> np.ndarray:
-    """Fixes on land beyond the tolerance and away from every known place."""
-    if land is None or len(lon) == 0:
-        return np.zeros(len(lon), bool)
-    out = land.is_land(lon, lat, tolerance_m)
-    if places is not None and places.height and out.any():
-        idx = np.flatnonzero(out)
-        _, d = nearest_place(places, lon[idx], lat[idx])
-        out[idx[d <= exemption_km * 1000]] = False
-    return out
-
-
-def spoof_flags(positions: pl.DataFrame, params: SpoofParams, land: LandMask | None = None,
-                places: pl.DataFrame | None = None) -> pl.DataFrame:
-    df = prepare(positions)
-    s = step_arrays(df)
-    jumped = excursion_mask(s["mmsi"], s["t_s"], s["lon"], s["lat"], s["same"], s["speed_kn"], params)
-    landed = on_land(s["lon"], s["lat"], land, params.land_tolerance_m, places, params.land_port_exemption_km)
-    return df.with_columns(_jump=pl.Series(jumped), _land=pl.Series(landed))
+def spoofing_from_partials(partials: pl.DataFrame, params: SpoofParams) -> pl.DataFrame:
+    """Sum the partials of all batches, merge a vessel's overlapping jumps and land runs, and keep
+    jumps and land runs of at least ``min_land_positions`` fixes."""
+    if partials.height == 0:
+        return empty_events()
+    parts = (partials.sort("start", "first_ref").group_by("mmsi", "seg", "reason")
+             .agg(pl.col("start").first(), pl.col("lon").first(), pl.col("lat").first(), pl.col("first_ref").first(),
+                  pl.col("end").sort_by("end", "last_ref").last(),
+                  pl.col("end_lon").sort_by("end", "last_ref").last(),
+                  pl.col("end_lat").sort_by("end", "last_ref").last(),
+                  pl.col("last_ref").sort_by("end", "last_ref").last(), pl.col("positions").sum())
+             .sort("mmsi", "start", "reason", "seg"))
+    reach = pl.col("end").cum_max().over("mmsi")
+    brk = ((pl.col("mmsi") != pl.col("mmsi").shift(1)) | (pl.col("start") > reach.shift(1))).fill_null(True)
+    jump = pl.col("reason") == "impossible_jump"
+    events = (parts.with_columns(_ev=brk.cum_sum())
+              .group_by("_ev", maintain_order=True)
+              .agg(pl.col("mmsi").first(), pl.col("start").first(), pl.col("lon").first(), pl.col("lat").first(),
+                   pl.col("first_ref").first(),
+                   pl.col("end").sort_by("end").last(), pl.col("end_lon").sort_by("end").last(),
+                   pl.col("end_lat").sort_by("end").last(), pl.col("last_ref").sort_by("end").last(),
+                   pl.col("positions").filter(jump).sum().alias("jump_positions"),
+                   pl.col("positions").filter(~jump).sum().alias("land_positions"))
+              .with_columns(positions=pl.col("jump_positions") + pl.col("land_positions"))
+              .filter((pl.col("jump_positions") > 0) | (pl.col("land_positions") >= params.min_land_positions)))
+    events = events.with_columns(
+        source_rows=pl.concat_list("first_ref", "last_ref"),
+        reasons=pl.concat_list(pl.when(pl.col("jump_positions") > 0).then(pl.lit("impossible_jump")),
+                               pl.when(pl.col("land_positions") > 0).then(pl.lit("on_land"))).list.drop_nulls())
+    return finish(events, "spoofing", DETECTOR, params, ["reasons", "positions", "jump_positions", "land_positions"])
 
 
 def detect_spoofing(positions: pl.DataFrame, params: SpoofParams, land: LandMask | None = None,
-                    places: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Impossible-jump and on-land events, per vessel (see :func:`detect_cloned_tracks` for clones)."""
+                    places: pl.DataFrame | None = None, clean_params: CleanParams | None = None) -> pl.DataFrame:
+    """Impossible-jump and on-land events over whole vessel histories (see
+    :func:`detect_cloned_tracks` for clones)."""
     if positions.height == 0:
         return empty_events()
-    df = spoof_flags(positions, params, land, places)
-    s = step_arrays(df)
-    flag = (df["_jump"] | df["_land"]).to_numpy()
-    runs = run_table(df, run_ids(s["mmsi"], flag), flag, s, {
-        "jump_positions": pl.col("_jump").sum(), "land_positions": pl.col("_land").sum(),
-    })
-    runs = runs.filter((pl.col("jump_positions") > 0) | (pl.col("land_positions") >= params.min_land_positions))
-    runs = runs.with_columns(reasons=pl.concat_list(
-        pl.when(pl.col("jump_positions") > 0).then(pl.lit("impossible_jump")),
-        pl.when(pl.col("land_positions") > 0).then(pl.lit("on_land")),
-    ).list.drop_nulls())
-    return finish(runs, "spoofing", DETECTOR, params, ["reasons", "positions", "jump_positions", "land_positions"])
-
-
-def spoofing_open_since(positions: pl.DataFrame, params: SpoofParams) -> pl.DataFrame:
-    """Replay the last K+1 fixes of every vessel (an excursion may still be open)."""
-    df = prepare(positions)
-    m = df["mmsi"].to_numpy()
-    t = df["ts"].dt.epoch("us").to_numpy() / 1e6
-    last = np.flatnonzero(last_of_vessel(m))
-    first = np.r_[0, last[:-1] + 1] if len(last) else last
-    back = np.maximum(last - params.max_excursion_positions - 1, first)
-    return pl.DataFrame({"mmsi": m[last], "since_s": t[back]})
+    cleaned = clean(positions, clean_params or CleanParams(), land, places)
+    return spoofing_from_partials(spoofing_partials(cleaned), params)
 
 
 SHARED_SCHEMA: dict[str, Any] = {"mmsi": pl.Int64, "other_mmsi": pl.Int64, "ts": pl.Datetime("us", "UTC"),

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from darkfleet.events.base import open_since, prepare, run_ids, run_table, step_arrays
-from darkfleet.events.port_visits import speed_kn
+from darkfleet.events.base import Tracks, open_since_arrays, reduce_runs, run_table, runs_of, tracks_of
 from darkfleet.events.schema import empty_events, finish
 from darkfleet.geo.units import M_PER_DEG_LAT
 
@@ -36,32 +35,25 @@ class StopParams:
             raise ValueError("max_diameter_m > 0, min_duration_h > 0, max_speed_kn ≥ 0 required")
 
 
-def _still(df: pl.DataFrame, params: StopParams) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    s = step_arrays(df)
-    return s, speed_kn(df, s) <= params.max_speed_kn
-
-
-def detect_stops(positions: pl.DataFrame, params: StopParams) -> pl.DataFrame:
-    if positions.height == 0:
+def detect_stops(positions: pl.DataFrame | Tracks, params: StopParams) -> pl.DataFrame:
+    tr = tracks_of(positions)
+    if tr.n == 0:
         return empty_events()
-    df = prepare(positions)
-    s, still = _still(df, params)
-    runs = run_ids(s["mmsi"], still)
-    extent = {
-        "lat_span": pl.col("lat").max() - pl.col("lat").min(),
-        "lon_span": pl.col("lon").max() - pl.col("lon").min(),
-    }
-    stops = run_table(df, runs, still, s, extent)
-    dy = stops["lat_span"] * M_PER_DEG_LAT
-    dx = stops["lon_span"] * M_PER_DEG_LAT * np.cos(np.radians(stops["mean_lat"].to_numpy()))
-    stops = stops.with_columns(diameter_m=(dy**2 + dx**2).sqrt())
-    stops = stops.filter((pl.col("duration_h") >= params.min_duration_h)
-                         & (pl.col("diameter_m") <= params.max_diameter_m))
+    starts, ends = runs_of(tr.same, tr.sog_kn <= params.max_speed_kn)
+    long = tr.t_us[ends] - tr.t_us[starts] >= params.min_duration_h * 3.6e9
+    starts, ends = starts[long], ends[long]
+    lat_span = reduce_runs(np.maximum, tr.lat, starts, ends) - reduce_runs(np.minimum, tr.lat, starts, ends)
+    lon_span = reduce_runs(np.maximum, tr.lon, starts, ends) - reduce_runs(np.minimum, tr.lon, starts, ends)
+    stops = run_table(tr, starts, ends)
+    dy = lat_span * M_PER_DEG_LAT
+    dx = lon_span * M_PER_DEG_LAT * np.cos(np.radians(stops["mean_lat"].to_numpy()))
+    stops = stops.with_columns(diameter_m=pl.Series(np.sqrt(dy**2 + dx**2)))
+    stops = stops.filter(pl.col("diameter_m") <= params.max_diameter_m)
     stops = stops.with_columns(pl.col("mean_lon").alias("lon"), pl.col("mean_lat").alias("lat"))
     return finish(stops, "stop", DETECTOR, params, ["duration_h", "diameter_m", "positions"])
 
 
-def stops_open_since(positions: pl.DataFrame, params: StopParams) -> pl.DataFrame:
-    df = prepare(positions)
-    s, still = _still(df, params)
-    return open_since(s["mmsi"], s["t_s"], still, s["vessel"])
+def stops_open_since(positions: pl.DataFrame | Tracks, params: StopParams) -> tuple[np.ndarray, np.ndarray]:
+    """Per track: the vessel, and the time (µs) a later batch must replay from."""
+    tr = tracks_of(positions)
+    return open_since_arrays(tr.key, tr.t_us, tr.sog_kn <= params.max_speed_kn, tr.vessel)

@@ -135,10 +135,10 @@ def near_places(places: pl.DataFrame, lon: ArrayLike, lat: ArrayLike,
     """Like :func:`nearest_place`, but only for points that may lie within ``reach_m`` (plus the
     place's own ``radius_m``) of some place: index −1 and +inf elsewhere.
 
-    Points are first screened by 0.1° cells marked around each place (a sorted-array look-up).
-    In a cell only one place can reach (the usual case) the distance to it is computed directly;
-    only points in cells shared by several places go to the k-d tree. Beyond ``reach_m`` the
-    answer is always −1 / +inf.
+    Points are screened with a global grid of 0.1° cells (one array look-up per point: far from
+    every place, the usual case, that is all). In a cell only one place can reach the distance to
+    it is computed directly; in a cell several can reach, to each of them (a handful). Beyond
+    ``reach_m`` the answer is always −1 / +inf. (Places across the antimeridian are not sought.)
     """
     lo = np.asarray(lon, np.float64)
     la = np.asarray(lat, np.float64)
@@ -146,33 +146,70 @@ def near_places(places: pl.DataFrame, lon: ArrayLike, lat: ArrayLike,
     dist = np.full(lo.shape, np.inf)
     if places.height == 0 or lo.size == 0:
         return idx, dist
-    cell = 0.1
-    cells, only = _screen_cells(places, reach_m, cell)
-    pts = np.floor(la / cell).astype(np.int64) * 10_000 + np.floor(lo / cell).astype(np.int64)
-    pos = np.minimum(np.searchsorted(cells, pts), len(cells) - 1)
-    hit = cells[pos] == pts
-    single = np.flatnonzero(hit & (only[pos] >= 0))
+    grid, cand_start, cand_count, cand = _screen_grid(places, reach_m)
+    cy = np.floor(la / _CELL) + _NY // 2
+    cx = np.floor(lo / _CELL) + _NX // 2
+    ok = (cy >= 0) & (cy < _NY) & (cx >= 0) & (cx < _NX)  # NaN compares False
+    cell = np.where(ok, cy * _NX + cx, 0).astype(np.int64)
+    owner = np.where(ok, grid[cell], -1)
+    plon, plat = places["lon"].to_numpy(), places["lat"].to_numpy()
+    single = np.flatnonzero(owner >= 0)
     if single.size:
-        p = only[pos[single]]
+        p = owner[single].astype(np.int64)
         idx[single] = p
-        dist[single] = haversine_m(lo[single], la[single], places["lon"].to_numpy()[p], places["lat"].to_numpy()[p])
-    shared = np.flatnonzero(hit & (only[pos] < 0))
+        dist[single] = haversine_m(lo[single], la[single], plon[p], plat[p])
+    shared = np.flatnonzero(owner < -1)
     if shared.size:
-        i, d = nearest_place(places, lo[shared], la[shared])
-        idx[shared], dist[shared] = i, d
+        j = -owner[shared].astype(np.int64) - 2
+        start, count = cand_start[j], cand_count[j]
+        best_d = np.full(shared.size, np.inf)
+        best_i = np.full(shared.size, -1, np.int64)
+        for k in range(int(count.max())):  # a few candidates per cell, each for all points at once
+            has = count > k
+            c = np.where(has, cand[np.minimum(start + k, len(cand) - 1)], 0)
+            d = np.where(has, haversine_m(lo[shared], la[shared], plon[c], plat[c]), np.inf)
+            better = d < best_d
+            best_d[better], best_i[better] = d[better], c[better]
+        idx[shared], dist[shared] = best_i, best_d
     beyond = dist > reach_m + np.where(idx >= 0, places["radius_m"].fill_null(0.0).to_numpy()[np.maximum(idx, 0)], 0)
     idx[beyond], dist[beyond] = -1, np.inf
     return idx, dist
 
 
-def _screen_cells(places: pl.DataFrame, reach_m: float,
-                  cell: float) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Sorted ids of the ``cell``° cells within ``reach_m`` (+ radius) of some place, and for each
-    the one place that reaches it (−1 when several do). Cached per places table."""
+_CELL = 0.1
+_NX, _NY = 3600, 1800
+
+
+def _screen_grid(places: pl.DataFrame, reach_m: float) -> tuple[NDArray[np.integer], ...]:
+    """The 0.1° cells within ``reach_m`` (+ radius) of some place, as a global grid: −1 none,
+    a place index where one place reaches, −2 − j where several do (their indices are
+    ``cand[cand_start[j]:cand_start[j] + cand_count[j]]``, ascending). Cached per places table."""
     idx = _index(places)
-    key = f"cells:{reach_m}:{cell}"
+    key = f"grid:{reach_m}"
     if key in idx:
         return idx[key]  # type: ignore[return-value]
+    cells, owner = _marked_cells(places, reach_m, _CELL)
+    cy, cx = cells // 10_000, cells % 10_000  # ids are my · 10000 + mx with mx shifted below to stay positive
+    keep = (cy >= 0) & (cy < _NY) & (cx >= 0) & (cx < _NX)
+    flat = (cy * _NX + cx)[keep]
+    owner = owner[keep]
+    order = np.lexsort((owner, flat))
+    flat, owner = flat[order], owner[order]
+    pair_new = np.r_[True, (flat[1:] != flat[:-1]) | (owner[1:] != owner[:-1])]
+    flat, owner = flat[pair_new], owner[pair_new]
+    uniq, first, count = np.unique(flat, return_index=True, return_counts=True)
+    grid = np.full(_NX * _NY, -1, np.int32)
+    grid[uniq[count == 1]] = owner[first[count == 1]]
+    multi = np.flatnonzero(count > 1)
+    grid[uniq[multi]] = -2 - np.arange(len(multi), dtype=np.int32)
+    out = (grid, first[multi].astype(np.int64), count[multi].astype(np.int64), owner.astype(np.int64))
+    idx[key] = out
+    return out
+
+
+def _marked_cells(places: pl.DataFrame, reach_m: float, cell: float) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Every (cell, place) with the cell within ``reach_m`` (+ radius) of the place; cell ids are
+    (row + 900) · 10000 + (column + 1800) of the global ``cell``° grid."""
     plon, plat = places["lon"].to_numpy(), places["lat"].to_numpy()
     reach = reach_m + places["radius_m"].fill_null(0.0).to_numpy()
     dlat = reach / 111_000 + cell
@@ -184,13 +221,9 @@ def _screen_cells(places: pl.DataFrame, reach_m: float,
     per = w * h  # cells marked around each place
     owner = np.repeat(np.arange(len(cx)), per)
     k = np.arange(per.sum()) - np.repeat(np.cumsum(per) - per, per)
-    mx = cx[owner] - nx[owner] + k % w[owner]
-    my = cy[owner] - ny[owner] + k // w[owner]
-    ids = my * 10_000 + mx
-    cells, first, count = np.unique(ids, return_index=True, return_counts=True)
-    only = np.where(count == 1, owner[first], -1)
-    idx[key] = (cells, only)
-    return cells, only
+    mx = cx[owner] - nx[owner] + k % w[owner] + _NX // 2
+    my = cy[owner] - ny[owner] + k // w[owner] + _NY // 2
+    return my * 10_000 + mx, owner
 
 
 def within(places: pl.DataFrame, lon: ArrayLike, lat: ArrayLike, radius_m: float) -> tuple[NDArray[np.int64], ...]:

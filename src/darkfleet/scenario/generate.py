@@ -71,11 +71,18 @@ def _hear(p: ScenarioParams, rng: np.random.Generator, planner: _Planner, tbs: l
         names[v] = sh.name
         mmsi[v] = sh.mmsi or mmsi[v]
         imo[v] = sh.imo or imo[v]
+    # MMSIs shared by two transmitters at once (its own random stream: other draws do not shift)
+    pairs = np.random.default_rng([p.seed, 9]).permutation(p.n_vessels)[: 2 * p.n_shared_mmsis].reshape(-1, 2)
+    for a, b in pairs:
+        mmsi[b] = mmsi[a]
+        roles[int(a)].append("shared_mmsi")
+        roles[int(b)].append("shared_mmsi")
     arrays = []
     for tb in tbs:
         a = {k: v[:end] for k, v in tb.arrays().items()}
         km = shore.distance_km(a["lon"], a["lat"])
-        interval = np.where(km <= p.terrestrial_range_km, p.terrestrial_interval_s, p.satellite_interval_s)
+        terrestrial = (km <= p.terrestrial_range_km) & ~_outage(p, a["lon"], a["lat"])
+        interval = np.where(terrestrial, p.terrestrial_interval_s, p.satellite_interval_s)
         a["heard"] = rng.random(len(km)) < 1 - np.exp(-60.0 / interval)
         a["shore_km"] = km
         arrays.append(a)
@@ -268,6 +275,16 @@ def _registry(p: ScenarioParams, statics: pl.DataFrame, mmsi: np.ndarray, new_mm
     declared = pl.DataFrame([{"mmsi": None, "valid_from": None, "valid_to": None, **r, "source": "scenario-registry"}
                              for r in rows], schema=DECLARED_SCHEMA)
     return declared.select(list(DECLARED_SCHEMA)), truth
+
+
+def _outage(p: ScenarioParams, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Minutes (the array index) at which a position lies in a terrestrial receiver outage."""
+    out = np.zeros(len(lon), bool)
+    minute = np.arange(len(lon))
+    for x0, y0, x1, y1, d0, d1 in p.terrestrial_outages:
+        out |= ((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+                & (minute >= d0 * 1440) & (minute < d1 * 1440))
+    return out
 
 
 def _fresh_mmsi(rng: np.random.Generator, mids: tuple[int, ...], taken: set[int]) -> int:

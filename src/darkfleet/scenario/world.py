@@ -67,6 +67,8 @@ class ScenarioParams:
     n_bad_imo: int = 1
     # vessels whose MMSI's MID is not the flag the world's registry declares for them (false flags)
     n_false_flags: int = 0
+    # pairs of vessels transmitting one MMSI at the same time (the segmenter must split them)
+    n_shared_mmsis: int = 0
     shuttles: tuple[Shuttle, ...] = ()
     speed_kn: tuple[float, float] = (10.0, 14.0)
     dwell_h: tuple[float, float] = (6.0, 30.0)
@@ -78,6 +80,8 @@ class ScenarioParams:
     gap_h: tuple[float, float] = (13.0, 36.0)
     terrestrial_range_km: float = 40.0
     terrestrial_interval_s: float = 120.0
+    # coastal receivers down: (lon_min, lat_min, lon_max, lat_max, from_day, to_day) — satellite only there
+    terrestrial_outages: tuple[tuple[float, float, float, float, float, float], ...] = ()
     satellite_interval_s: float = 900.0
     statics_interval_h: float = 3.0
     # reception noise: short outages (never near a 12 h gap), missing SOG, reports heard twice
