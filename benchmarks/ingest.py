@@ -3,8 +3,10 @@
     .venv/bin/python benchmarks/ingest.py [--sentences 1000000] [--big-gb 2]
 
 Times `darkfleet.lake.ingest.ingest` (hashing, decoding, sorting, Parquet writing) in a child
-process and reports sentences/s and the child's peak resident memory. With --big-gb N it also
-ingests an N-GB file (the corpus repeated) to show that memory stays bounded.
+process and reports sentences/s and peak resident memory: the largest single process (from
+getrusage) and the sum over the child and its worker processes (sampled every 50 ms from
+/proc). With --big-gb N it also ingests an N-GB file (the corpus repeated, written to the
+cache folder and deleted afterwards unless --keep) to show that memory stays bounded.
 """
 
 from __future__ import annotations
@@ -42,15 +44,41 @@ print(json.dumps({"elapsed_s": elapsed, "read": report.read, "accepted": report.
 """
 
 
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (Linux /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            total += int(status.split("VmRSS:")[1].split()[0]) * 1024 if "VmRSS:" in status else 0
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def run(path: Path | list[Path]) -> dict[str, object]:
     paths = path if isinstance(path, list) else [path]
     with tempfile.TemporaryDirectory() as tmp:
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        out = subprocess.run([sys.executable, "-c", CHILD, ",".join(map(str, paths)), str(Path(tmp) / "lake")],
-                             check=True, capture_output=True, text=True).stdout
+        child = subprocess.Popen([sys.executable, "-c", CHILD, ",".join(map(str, paths)), str(Path(tmp) / "lake")],
+                                 stdout=subprocess.PIPE, text=True)
+        peak_sum = 0
+        load = []
+        while child.poll() is None:
+            peak_sum = max(peak_sum, _tree_rss(child.pid))
+            load.append(os.getloadavg()[0])
+            time.sleep(0.05)
+        out = child.stdout.read() if child.stdout else ""
+        if child.returncode:
+            raise SystemExit(f"ingest failed ({child.returncode})")
         peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         result = json.loads(out)
         result["peak_rss_mib"] = max(peak_kib, before) / 1024
+        result["peak_rss_sum_mib"] = peak_sum / 2**20
+        result["load"] = max(load) if load else os.getloadavg()[0]
         lake_bytes = sum(f.stat().st_size for f in (Path(tmp) / "lake").rglob("*") if f.is_file())
         result["lake_mb"] = lake_bytes / 1e6
     return result
@@ -83,23 +111,32 @@ def report(name: str, path: Path | list[Path], r: dict[str, object]) -> None:
     el = float(r["elapsed_s"])  # type: ignore[arg-type]
     size = sum(p.stat().st_size for p in (path if isinstance(path, list) else [path]))
     print(f"{name}: {read:,} sentences, {size / 1e6:,.0f} MB in {el:.2f} s -> {read / el:,.0f} sentences/s, "
-          f"{size / el / 1e6:.0f} MB/s; peak RSS {r['peak_rss_mib']:.0f} MiB; lake {r['lake_mb']:.0f} MB")
+          f"{size / el / 1e6:.0f} MB/s; peak RSS {r['peak_rss_mib']:.0f} MiB (largest process), "
+          f"{r['peak_rss_sum_mib']:.0f} MiB (all processes); lake {r['lake_mb']:.0f} MB; "
+          f"load average up to {r['load']:.1f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sentences", type=int, default=1_000_000)
     ap.add_argument("--big-gb", type=float, default=0.0)
+    ap.add_argument("--keep", action="store_true", help="keep the big file in the cache folder")
+    ap.add_argument("--only-big", action="store_true")
     args = ap.parse_args()
     path, _ = corpus(args.sentences)
     print(f"cores: {len(os.sched_getaffinity(0))}")
     t = time.perf_counter()
-    report("corpus, one file (two threads)", path, run(path))
-    parts = split_corpus(path, 4)
-    report("corpus as 4 files (two worker processes)", parts, run(parts))
+    if not args.only_big:
+        report("corpus, one file (two processes)", path, run(path))
+        parts = split_corpus(path, 4)
+        report("corpus as 4 files (two worker processes)", parts, run(parts))
     if args.big_gb:
         big = big_file(path, args.big_gb)
-        report(f"{args.big_gb:g} GB file", big, run(big))
+        try:
+            report(f"{args.big_gb:g} GB file (two processes)", big, run(big))
+        finally:
+            if not args.keep:
+                big.unlink()
     print(f"total {time.perf_counter() - t:.0f} s")
 
 

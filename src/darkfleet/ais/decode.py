@@ -102,7 +102,7 @@ class Batch:
         parts = [(lines, texts, reason) for lines, texts, reason in self.reject_bulk]
         if self.reject_list:
             lines, texts, reasons = zip(*self.reject_list, strict=True)
-            parts.append((np.asarray(lines, dtype=np.int64), pa.array(texts, pa.string()), ""))
+            parts.append((np.asarray(lines, dtype=np.int64), bits.string_array(texts), ""))
         if not parts:
             return schema.REJECTS.empty_table()
         names = sorted({r for _, _, r in self.reject_bulk} | {r for _, _, r in self.reject_list})
@@ -112,11 +112,11 @@ class Batch:
             + ([np.array([code[r] for _, _, r in self.reject_list], dtype=np.int32)] if self.reject_list else []))
         n = len(reason_idx)
         return pa.table({
-            "source": pa.repeat(pa.scalar(source, pa.string()), n),
-            "path": pa.repeat(pa.scalar(path, pa.string()), n),
+            "source": bits.repeated(source, n),
+            "path": bits.repeated(path, n),
             "line": bits.arrow(np.concatenate([lines for lines, _, _ in parts]) + line_offset, pa.int64()),
             "text": pa.concat_arrays([texts for _, texts, _ in parts]),
-            "reason": pa.array(names, pa.string()).take(pa.array(reason_idx)),
+            "reason": bits.string_array(names).take(bits.arrow(reason_idx, pa.int32())),
         }, schema=schema.REJECTS)
 
 
@@ -353,7 +353,7 @@ class Decoder:
         if (codes < 0).all():
             cols["station"] = pa.nulls(len(rows), pa.string())
         else:
-            names = pa.array(m.station_names, type=pa.string())
+            names = bits.string_array(m.station_names)
             cols["station"] = names.take(bits.arrow(codes, pa.int32(), mask=codes < 0))
         target = schema.DAY_PARTITIONED[table]
         return pa.table([_as(cols[f.name], f.type) for f in target], schema=target)
@@ -367,9 +367,8 @@ class Decoder:
             texts.validate(full=True)
         except pa.ArrowInvalid:  # not UTF-8: decoded one by one, bad bytes replaced
             raw = rec.raw
-            texts = pa.array([raw[a:b].decode("utf-8", "replace")
-                              for a, b in zip(rec.start[idx].tolist(), rec.end[idx].tolist(), strict=True)],
-                             pa.string())
+            texts = bits.string_array([raw[a:b].decode("utf-8", "replace")
+                                        for a, b in zip(rec.start[idx].tolist(), rec.end[idx].tolist(), strict=True)])
         batch.reject_bulk.append((rec.line[idx], texts, reason))
         batch.rejected[reason] += len(idx)
 

@@ -139,7 +139,7 @@ def position_columns(p: bits.Payloads, msg_type: np.ndarray) -> dict[str, pa.Arr
         "heading_deg": _masked(heading, heading_na, pa.int16()),
         "nav_status": _masked(f["nav_status"], status_na, pa.int8()),
         "rot_raw": _masked(f["rot_raw"], rot_na, pa.int16()),
-        "accuracy": pa.array(f["accuracy"].astype(bool)),
+        "accuracy": bits.arrow(f["accuracy"], pa.bool_()),
         "utc_second": _masked(second, second_na, pa.int8()),
     }
 
@@ -202,7 +202,8 @@ def static_columns(p: bits.Payloads, msg_type: int) -> dict[str, pa.Array]:
         mmsi = bits.uint(p, 8, 30)
         auxiliary = (mmsi // 10_000_000) == 98
         dims_ok = is_b & ~auxiliary & bits.present(p, 132, 30)
-        out["part"] = pa.array(np.where(is_a, "A", np.where(is_b, "B", "?")), type=pa.string())
+        out["part"] = bits.string_array(["A", "B", "?"]).take(bits.arrow(np.where(is_a, 0, np.where(is_b, 1, 2)),
+                                                                          pa.int8()))
         out["imo"] = pa.nulls(n, type=pa.int64())
         out["callsign"] = _masked_text(bits.text(p, 90, 42), ~is_b)
         out["name"] = _masked_text(bits.text(p, 40, 120), ~is_a)
@@ -237,9 +238,12 @@ def static_columns(p: bits.Payloads, msg_type: int) -> dict[str, pa.Array]:
 
 
 def _masked_text(arr: pa.Array, mask: np.ndarray) -> pa.Array:
-    import pyarrow.compute as pc
-
-    return pc.if_else(pa.array(mask), pa.scalar(None, type=arr.type), arr)
+    """``arr`` (no nulls, no offset) with nulls where ``mask`` is set."""
+    if not mask.any():
+        return arr
+    validity = np.packbits(~mask, bitorder="little")
+    return pa.Array.from_buffers(arr.type, len(arr), [pa.py_buffer(validity), *arr.buffers()[1:]],
+                                 null_count=int(mask.sum()))
 
 
 def station_columns(p: bits.Payloads, msg_type: np.ndarray) -> dict[str, pa.Array]:
@@ -259,7 +263,7 @@ def station_columns(p: bits.Payloads, msg_type: np.ndarray) -> dict[str, pa.Arra
         "station_time": when,
         "lon": _masked(lon, na, pa.float64()),
         "lat": _masked(lat, na, pa.float64()),
-        "accuracy": pa.array(f["accuracy"].astype(bool)),
+        "accuracy": bits.arrow(f["accuracy"], pa.bool_()),
         "epfd": bits.arrow(f["epfd"], pa.int8()),
     }
 
@@ -287,10 +291,10 @@ def aid_columns(p: bits.Payloads, msg_type: np.ndarray) -> dict[str, pa.Array]:
         "name": name,
         "lon": _masked(lon, na, pa.float64()),
         "lat": _masked(lat, na, pa.float64()),
-        "accuracy": pa.array(f["accuracy"].astype(bool)),
+        "accuracy": bits.arrow(f["accuracy"], pa.bool_()),
         **{k: dims[k] for k in ("to_bow_m", "to_stern_m", "to_port_m", "to_starboard_m")},
-        "off_position": pa.array(f["off_position"].astype(bool)),
-        "virtual_aid": pa.array(f["virtual_aid"].astype(bool)),
+        "off_position": bits.arrow(f["off_position"], pa.bool_()),
+        "virtual_aid": bits.arrow(f["virtual_aid"], pa.bool_()),
     }
 
 

@@ -321,7 +321,7 @@ def _parse_tags(rec: Records, rows_mask: np.ndarray, starts: np.ndarray, ends: n
     ok = ~hi[k]
     if ok.any():
         names = pa.compute.dictionary_encode(bits.strings(data, a[ok], b[ok]))
-        rec.station_code[rows[k[ok]]] = names.indices.to_numpy(zero_copy_only=False)
+        rec.station_code[rows[k[ok]]] = bits.numpy_of(names.indices)
         rec.station_names = names.dictionary.to_pylist()
     k, a, b = tags.first("g")
     ok = ~hi[k]
@@ -342,7 +342,7 @@ def _parse_trailing(rec: Records, rows_mask: np.ndarray, starts: np.ndarray) -> 
         return
     texts = bits.strings(rec.buf, starts[rows], rec.end[rows])
     ascii_only = pa.compute.string_is_ascii(texts)  # lines with other bytes have no time here
-    rows = rows[ascii_only.to_numpy(zero_copy_only=False)]
+    rows = rows[bits.numpy_of(ascii_only)]
     trail = pl.Series("t", texts.filter(ascii_only))
     t = trail.to_frame().select(
         pl.coalesce(

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from darkfleet.ais.bits import arrow, numpy_of
 from darkfleet.lake.store import Lake
 
 US_PER_DAY = 86_400_000_000
@@ -43,12 +44,12 @@ class PartitionWriter:
         """Write the buffered rows as the files of chunk number ``chunk``."""
         for table in sorted(self._tables):
             rows = pa.concat_tables(self._tables.pop(table))
-            day = pc.cast(rows["ts"], pa.int64()).to_numpy() // US_PER_DAY
+            day = numpy_of(pc.cast(rows["ts"], pa.int64())) // US_PER_DAY
             order = np.argsort(day, kind="stable")
             sorted_days = day[order]
             cuts = np.flatnonzero(np.diff(sorted_days)) + 1
             for idx in np.split(order, cuts):
-                part = rows.take(pa.array(idx)).sort_by(
+                part = rows.take(arrow(idx, pa.int64())).sort_by(
                     [("mmsi", "ascending"), ("ts", "ascending"), ("line", "ascending")])
                 day_text = str(np.datetime64(int(day[idx[0]]), "D"))
                 for k, lo in enumerate(range(0, part.num_rows, self.rows_per_file)):
