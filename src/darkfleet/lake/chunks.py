@@ -39,7 +39,8 @@ from darkfleet.ais.decode import Batch, DecodeOptions, Decoder, DecoderState, fr
 from darkfleet.lake.store import Lake
 from darkfleet.lake.writer import PartitionWriter
 
-CHUNK_BYTES = 32 << 20
+CHUNK_BYTES = 32 << 20  # at most: memory per process grows with it
+MIN_CHUNK_BYTES = 8 << 20
 BLOCK_BYTES = 8 << 20
 MIN_HEAD_LINES = 8192
 BOM = b"\xef\xbb\xbf"
@@ -88,6 +89,13 @@ def open_input(path: Path) -> BinaryIO:
     with path.open("rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"
     return gzip.open(path, "rb") if gz else path.open("rb")  # type: ignore[return-value]
+
+
+def chunk_size(size: int) -> int:
+    """Chunk size for a file of ``size`` bytes: about eight chunks, between 8 and 32 MB, so
+    that two processes share even a mid-sized file well. It depends on the size alone, so the
+    lake does not depend on the number of processes."""
+    return min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, size // 8))
 
 
 def n_chunks(size: int, chunk_bytes: int) -> int:
@@ -322,6 +330,10 @@ def _wait_state(rundir: str, c: int) -> ChunkState:
     while (state := _read_state(rundir, c)) is None:
         time.sleep(0.002)
     return state
+
+
+def ready() -> None:
+    """A first task for a new worker process: it has imported this module by then."""
 
 
 def die_with_parent() -> None:

@@ -117,7 +117,7 @@ class IngestOptions:
     decode: DecodeOptions = DecodeOptions()
     csv_format: csvfmt.CsvFormat | None = None  # forces CSV with this mapping
     block_bytes: int = BLOCK_BYTES
-    chunk_bytes: int = chunks.CHUNK_BYTES
+    chunk_bytes: int | None = None  # None: by file size (chunks.chunk_size)
 
 
 def sniff_format(path: Path, options: IngestOptions) -> tuple[str, csvfmt.CsvFormat | None]:
@@ -162,7 +162,7 @@ def ingest(
     options = options or IngestOptions()
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     sizes = [p.stat().st_size for p in paths]
-    big = [s >= 2 * options.chunk_bytes for s in sizes]
+    big = [s >= 2 * (options.chunk_bytes or chunks.chunk_size(s)) for s in sizes]
     if workers > 1 and len(paths) > 1 and not any(big) and sum(sizes) >= PARALLEL_MIN_BYTES:
         return _ingest_parallel(lake, paths, options, progress, workers)
     report = IngestReport()
@@ -207,10 +207,12 @@ def _ingest_file(lake: Lake, path: Path, options: IngestOptions, progress: Calla
     pool = None
     with _open(path) as fh:
         plain = not isinstance(fh, gzip.GzipFile)
-    count = chunks.n_chunks(size, options.chunk_bytes) if plain and fmt is None else 1
+    chunk_bytes = options.chunk_bytes or chunks.chunk_size(size)
+    count = chunks.n_chunks(size, chunk_bytes) if plain and fmt is None else 1
     if workers > 1 and count > 1:  # start the workers now: they import while the file is hashed
         pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=chunks.die_with_parent)
+        pool.submit(chunks.ready)
     try:
         sha = sha or sha256_of(path)
         source = sha[:16]
@@ -222,7 +224,7 @@ def _ingest_file(lake: Lake, path: Path, options: IngestOptions, progress: Calla
             return rep
         lake.discard_partial(source)
         if fmt is None:
-            jobs = [chunks.ChunkJob(str(lake.root), str(path), str(path), source, c, count, options.chunk_bytes,
+            jobs = [chunks.ChunkJob(str(lake.root), str(path), str(path), source, c, count, chunk_bytes,
                                     options.decode, options.block_bytes) for c in range(count)]
             results = _decode_chunks(jobs, pool, workers, size, progress)
             for r in results:

@@ -79,9 +79,9 @@ class Lake:
 
     # -- tables -----------------------------------------------------------------------
 
-    def write_file(self, table: str, day: str, name: str, rows: pa.Table) -> None:
+    def write_file(self, table: str, day: str, name: str, rows: pa.Table, dictionary: bool | list[str] = True) -> None:
         """Write one file of a day-partitioned table (see lake.writer for how rows get here)."""
-        write_parquet(rows, self.root / table / f"day={day}" / name)
+        write_parquet(rows, self.root / table / f"day={day}" / name, dictionary)
 
     def write_rejects(self, source: str, block: int, rows: pa.Table) -> None:
         if rows.num_rows:
@@ -96,15 +96,16 @@ class Lake:
         return str(base / "**" / "*.parquet")
 
 
-def write_parquet(table: pa.Table | pl.DataFrame, path: Path) -> Path:
+def write_parquet(table: pa.Table | pl.DataFrame, path: Path, dictionary: bool | list[str] = True) -> Path:
     """Write a Parquet file atomically (temporary name, then rename): a reader never sees half
-    a file, and an interrupted write leaves only a dot-file that no glob of ``*.parquet`` reads."""
+    a file, and an interrupted write leaves only a dot-file that no glob of ``*.parquet`` reads.
+    ``dictionary``: the columns to dictionary-encode (an Arrow table only; default all)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     if isinstance(table, pl.DataFrame):
         table.write_parquet(tmp, compression=COMPRESSION)
     else:
-        pq.write_table(table, tmp, compression=COMPRESSION)
+        pq.write_table(table, tmp, compression=COMPRESSION, use_dictionary=dictionary)
     os.replace(tmp, path)
     return path
 

@@ -43,18 +43,20 @@ class PartitionWriter:
     def end_chunk(self, chunk: int) -> None:
         """Write the buffered rows as the files of chunk number ``chunk``."""
         for table in sorted(self._tables):
-            rows = pa.concat_tables(self._tables.pop(table))
+            rows = pa.concat_tables(self._tables.pop(table)).combine_chunks()
             day = numpy_of(pc.cast(rows["ts"], pa.int64())) // US_PER_DAY
-            order = np.argsort(day, kind="stable")
-            sorted_days = day[order]
-            cuts = np.flatnonzero(np.diff(sorted_days)) + 1
-            for idx in np.split(order, cuts):
-                part = rows.take(arrow(idx, pa.int64())).sort_by(
-                    [("mmsi", "ascending"), ("ts", "ascending"), ("line", "ascending")])
-                day_text = str(np.datetime64(int(day[idx[0]]), "D"))
-                for k, lo in enumerate(range(0, part.num_rows, self.rows_per_file)):
-                    piece = part.slice(lo, self.rows_per_file)
+            # One sort for all days: (day, mmsi, ts, line), then each day is a slice.
+            order = np.lexsort((numpy_of(rows["line"]), numpy_of(pc.cast(rows["ts"], pa.int64())),
+                                numpy_of(rows["mmsi"]), day))
+            rows, day = rows.take(arrow(order, pa.int64())), day[order]
+            cuts = [0, *(np.flatnonzero(np.diff(day)) + 1).tolist(), len(day)]
+            # Dictionaries only where values repeat (text columns); numbers compress well without.
+            dictionary = [f.name for f in rows.schema if pa.types.is_string(f.type) and f.name != "payload"]
+            for lo_day, hi_day in zip(cuts[:-1], cuts[1:], strict=True):
+                day_text = str(np.datetime64(int(day[lo_day]), "D"))
+                for k, lo in enumerate(range(lo_day, hi_day, self.rows_per_file)):
+                    piece = rows.slice(lo, min(self.rows_per_file, hi_day - lo))
                     name = f"part-{self.source}-{chunk:05d}-{k:02d}.parquet"
-                    self.lake.write_file(table, day_text, name, piece)
+                    self.lake.write_file(table, day_text, name, piece, dictionary)
                     self.rows_written[table] += piece.num_rows
         self._tables.clear()
