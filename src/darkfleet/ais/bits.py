@@ -65,6 +65,9 @@ def gather(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.nd
         # Ranges of similar lengths: copy fixed-width windows row by row, keep each row's prefix.
         rows = np.lib.stride_tricks.sliding_window_view(buf, width)[starts]
         return rows[np.arange(width)[None, :] < lengths[:, None]], offsets
+    if len(buf) < 1 << 31:  # other ranges: copied by Arrow, through binary views
+        copied = _views(buf, starts, ends, pa.binary_view()).cast(pa.large_binary())
+        return np.frombuffer(copied.buffers()[2], dtype=np.uint8, count=total), offsets
     idx = np.repeat(starts.astype(np.int64) - offsets[:-1], lengths)
     idx += np.arange(total, dtype=np.int64)
     return buf[idx], offsets
@@ -132,6 +135,12 @@ def strings(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.StringA
     if n == 0 or len(buf) >= 1 << 31:
         data, offsets = gather(buf, starts, ends)
         return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data)).cast(pa.string())
+    return _views(buf, starts, ends, pa.string_view()).cast(pa.string())
+
+
+def _views(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, type_: pa.DataType) -> pa.Array:
+    """An Arrow string- or binary-view array of the ranges of ``buf`` (which must be < 2 GiB)."""
+    n = len(starts)
     if int(starts.max()) + 12 > len(buf):
         buf = np.concatenate((buf, np.zeros(12, dtype=np.uint8)))
     lengths = (ends - starts).astype(np.int32)
@@ -145,8 +154,7 @@ def strings(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.StringA
     if out_of_line.any():
         words[out_of_line, 2] = 0
         words[out_of_line, 3] = starts[out_of_line]
-    array = pa.Array.from_buffers(pa.string_view(), n, [None, pa.py_buffer(views), pa.py_buffer(buf)])
-    return array.cast(pa.string())
+    return pa.Array.from_buffers(type_, n, [None, pa.py_buffer(views), pa.py_buffer(buf)])
 
 
 def invalid_characters(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

@@ -68,8 +68,7 @@ class Assembler:
         in_run = np.zeros(len(rows), dtype=bool)
         for r in runs:
             in_run[r.ravel()] = True
-        for k in np.flatnonzero(~in_run):
-            self._add(out, rec, int(rows[k]))
+        self._add_rows(out, rec, rows[~in_run])
         if len(rec) and self.pending:
             self._evict(out, int(rec.line[-1]))
         return [rows[r] for r in runs], out
@@ -91,12 +90,6 @@ class Assembler:
         self.pending.clear()
         out.incomplete.sort()
         return out
-
-    @staticmethod
-    def _key(rec: nmea.Records, i: int, station: str | None) -> Key:
-        if rec.group[i] >= 0:
-            return (-2, int(rec.group[i]), int(rec.total[i]), None)
-        return (int(rec.seq[i]), int(rec.channel[i]), int(rec.total[i]), station)
 
     def _consecutive_runs(self, rec: nmea.Records, rows: np.ndarray) -> list[np.ndarray]:
         """Positions in ``rows`` of complete messages whose parts 1..t follow one another."""
@@ -120,17 +113,20 @@ class Assembler:
                 runs.append(k[:, None] + np.arange(t)[None, :])
         return runs
 
-    @staticmethod
-    def _fragment(rec: nmea.Records, i: int) -> Fragment:
-        return Fragment(
-            line=int(rec.line[i]), num=int(rec.num[i]), total=int(rec.total[i]),
-            payload=bytes(rec.buf[rec.payload_start[i] : rec.payload_end[i]]), fill=int(rec.fill[i]),
-            time_us=int(rec.time_us[i]), station=rec.station(i), text=rec.text(i),
-        )
+    def _add_rows(self, out: Assembled, rec: nmea.Records, idx: np.ndarray) -> None:
+        """Feed records ``idx`` (in file order) to the state machine, one at a time."""
+        if not len(idx):
+            return
+        raw, names = rec.raw, rec.station_names
+        columns = [a[idx].tolist() for a in (rec.line, rec.num, rec.total, rec.payload_start, rec.payload_end,
+                                              rec.fill, rec.time_us, rec.station_code, rec.start, rec.end,
+                                              rec.group, rec.seq, rec.channel)]
+        for line, num, total, p0, p1, fill, time_us, code, a, b, group, seq, channel in zip(*columns, strict=True):
+            station = None if code < 0 else names[code]
+            frag = Fragment(line, num, total, raw[p0:p1], fill, time_us, station, raw[a:b].decode("utf-8", "replace"))
+            self._add(out, frag, (-2, group, total, None) if group >= 0 else (seq, channel, total, station))
 
-    def _add(self, out: Assembled, rec: nmea.Records, i: int) -> None:
-        frag = self._fragment(rec, i)
-        key = self._key(rec, i, frag.station)
+    def _add(self, out: Assembled, frag: Fragment, key: Key) -> None:
         parts = self.pending.setdefault(key, {})
         if parts and frag.line - min(f.line for f in parts.values()) > self.window_lines:
             out.incomplete.extend((f.line, f.text) for f in parts.values())  # waited too long
