@@ -221,6 +221,9 @@ def test_one_file_on_two_processes_gives_the_serial_lake(
 
     serial = ingest(Lake.open(tmp_path / "serial"), [big], opts, workers=1).files[0]
     parallel = ingest(Lake.open(tmp_path / "parallel"), [big], opts, workers=2).files[0]
+    before = lake_snapshot(tmp_path / "parallel")
+    again = ingest(Lake.open(tmp_path / "parallel"), [big], opts, workers=2).files[0]
+    assert again.skipped and again.read == 0 and lake_snapshot(tmp_path / "parallel") == before
     whole = ingest(Lake.open(tmp_path / "whole"), [big], IngestOptions(decode=opts.decode), workers=1).files[0]
     for r in (parallel, whole):
         assert (r.read, r.accepted, r.rejected, r.rows) == (serial.read, serial.accepted, serial.rejected, serial.rows)

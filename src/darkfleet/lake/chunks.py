@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from darkfleet.ais.bits import repeated
 from darkfleet.ais.decode import Batch, DecodeOptions, Decoder, DecoderState, frame_block
 from darkfleet.lake.store import Lake
 from darkfleet.lake.writer import PartitionWriter
@@ -82,6 +83,7 @@ class ChunkResult:
     rejected: Counter[str] = field(default_factory=Counter)
     rows: Counter[str] = field(default_factory=Counter)
     redecoded: str = ""  # "", "head" or "chunk": what the speculation had to decode again
+    skipped: bool = False  # not written: the file turned out to be in the lake already
 
 
 def open_input(path: Path) -> BinaryIO:
@@ -218,8 +220,13 @@ class _Blocks:
 
 
 def decode_chunk(job: ChunkJob, state_in: ChunkState | None,
-                 wait: Callable[[], ChunkState] | None = None) -> ChunkResult:
-    """Decode and write one chunk. Without ``state_in``, speculate and ``wait`` for it at the end."""
+                 wait: Callable[[], ChunkState] | None = None,
+                 source: Callable[[], str | None] | None = None) -> ChunkResult:
+    """Decode and write one chunk. Without ``state_in``, speculate and ``wait`` for it at the end.
+
+    A job without a source id (the file is still being hashed) gets it from ``source`` before
+    writing; None from there means the file is not to be written (``ChunkResult.skipped``).
+    """
     dec = Decoder(job.source, job.decode)
     blocks = _Blocks(job)
     if state_in is not None:
@@ -257,11 +264,19 @@ def decode_chunk(job: ChunkJob, state_in: ChunkState | None,
     offset = state_in.next_line - 1
     result = ChunkResult(job.chunk, ChunkState(shifted(dec.snapshot(), offset), state_in.next_line + blocks.lines),
                          redecoded=redecoded)
-    _write(job, blocks.batches, offset, result)
+    placeholder = not job.source
+    if placeholder:
+        assert source is not None
+        known = source()
+        if known is None:
+            result.skipped = True
+            return result
+        job = replace(job, source=known)
+    _write(job, blocks.batches, offset, result, placeholder)
     return result
 
 
-def _write(job: ChunkJob, batches: list[Batch], offset: int, result: ChunkResult) -> None:
+def _write(job: ChunkJob, batches: list[Batch], offset: int, result: ChunkResult, placeholder: bool) -> None:
     lake = Lake.open(job.lake_root)
     writer = PartitionWriter(lake, job.source)
     rejects = []
@@ -273,6 +288,9 @@ def _write(job: ChunkJob, batches: list[Batch], offset: int, result: ChunkResult
             if offset:
                 i = rows.schema.get_field_index("line")
                 rows = rows.set_column(i, rows.schema.field(i), pc.add(rows["line"], pa.scalar(offset, pa.int64())))
+            if placeholder:  # decoded before the file was hashed
+                i = rows.schema.get_field_index("source")
+                rows = rows.set_column(i, rows.schema.field(i), repeated(job.source, rows.num_rows))
             writer.add(table, rows)
         if batch.n_rejects:
             rejects.append(batch.reject_table(job.source, job.display_path, offset))
@@ -294,13 +312,16 @@ def claim_and_decode(jobs: list[ChunkJob], rundir: str,
     out = []
     for job in jobs:
         c = job.chunk
+        if os.path.exists(os.path.join(rundir, "skip")):
+            break
         try:
             os.close(os.open(os.path.join(rundir, f"claim-{c}"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
         except FileExistsError:
             continue
         try:
             state_in = ChunkState() if c == 0 else _read_state(rundir, c - 1)
-            result = decode_chunk(job, state_in, None if state_in is not None else partial(_wait_state, rundir, c - 1))
+            result = decode_chunk(job, state_in, None if state_in is not None else partial(_wait_state, rundir, c - 1),
+                                  partial(wait_source, rundir))
         except BaseException:
             open(os.path.join(rundir, f"failed-{c}"), "w").close()
             raise
@@ -312,6 +333,26 @@ def claim_and_decode(jobs: list[ChunkJob], rundir: str,
         if done:
             done(result)
     return out
+
+
+def publish_source(rundir: str, source: str | None) -> None:
+    """Tell the processes the file's source id (None: do not write, it is in the lake)."""
+    name = "skip" if source is None else "source"
+    tmp = os.path.join(rundir, f".{name}")
+    with open(tmp, "w") as fh:
+        fh.write(source or "")
+    os.replace(tmp, os.path.join(rundir, name))
+
+
+def wait_source(rundir: str) -> str | None:
+    while True:
+        if os.path.exists(os.path.join(rundir, "skip")):
+            return None
+        path = os.path.join(rundir, "source")
+        if os.path.exists(path):
+            with open(path) as fh:
+                return fh.read()
+        time.sleep(0.002)
 
 
 def _read_state(rundir: str, c: int) -> ChunkState | None:

@@ -18,7 +18,7 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -214,27 +214,30 @@ def _ingest_file(lake: Lake, path: Path, options: IngestOptions, progress: Calla
                                    initializer=chunks.die_with_parent)
         pool.submit(chunks.ready)
     try:
-        sha = sha or sha256_of(path)
-        source = sha[:16]
-        rep = FileReport(str(path), source, fmt.name if fmt else fmt_name)
-        if lake.has_source(source):
-            rep.skipped = True
-            if progress:
-                progress(size)
-            return rep
-        lake.discard_partial(source)
-        if fmt is None:
-            jobs = [chunks.ChunkJob(str(lake.root), str(path), str(path), source, c, count, chunk_bytes,
-                                    options.decode, options.block_bytes) for c in range(count)]
-            results = _decode_chunks(jobs, pool, workers, size, progress)
-            for r in results:
-                rep.read += r.read
-                rep.accepted.update(r.accepted)
-                rep.rejected.update(r.rejected)
-                rep.rows.update(r.rows)
+        if pool is not None and fmt is None and sha is None:
+            # Hash the file on a thread while the chunks are decoded; they are written once the
+            # hash says the file is not in the lake yet.
+            sha, rep = _ingest_chunks_while_hashing(lake, path, options, pool, workers, count, chunk_bytes, progress)
+            if rep.skipped:
+                return rep
+            source = sha[:16]
         else:
-            with _open(path) as fh:
-                _ingest_csv(lake, fh, fmt, source, str(path), options, rep)
+            sha = sha or sha256_of(path)
+            source = sha[:16]
+            rep = FileReport(str(path), source, fmt.name if fmt else fmt_name)
+            if lake.has_source(source):
+                rep.skipped = True
+                if progress:
+                    progress(size)
+                return rep
+            lake.discard_partial(source)
+            if fmt is None:
+                jobs = [chunks.ChunkJob(str(lake.root), str(path), str(path), source, c, count, chunk_bytes,
+                                        options.decode, options.block_bytes) for c in range(count)]
+                _add_results(rep, _decode_chunks(jobs, pool, workers, size, progress))
+            else:
+                with _open(path) as fh:
+                    _ingest_csv(lake, fh, fmt, source, str(path), options, rep)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -251,8 +254,51 @@ def _ingest_file(lake: Lake, path: Path, options: IngestOptions, progress: Calla
     return rep
 
 
+def _add_results(rep: FileReport, results: list[chunks.ChunkResult]) -> None:
+    for r in results:
+        rep.read += r.read
+        rep.accepted.update(r.accepted)
+        rep.rejected.update(r.rejected)
+        rep.rows.update(r.rows)
+
+
+def _ingest_chunks_while_hashing(lake: Lake, path: Path, options: IngestOptions, pool: ProcessPoolExecutor,
+                                 workers: int, count: int, chunk_bytes: int,
+                                 progress: Callable[[int], None] | None) -> tuple[str, FileReport]:
+    size = path.stat().st_size
+    with tempfile.TemporaryDirectory(prefix="darkfleet-ingest-") as rundir:
+
+        def hash_and_publish() -> str:
+            try:
+                sha = sha256_of(path)
+                if lake.has_source(sha[:16]):
+                    chunks.publish_source(rundir, None)
+                else:
+                    lake.discard_partial(sha[:16])
+                    chunks.publish_source(rundir, sha[:16])
+            except BaseException:
+                chunks.publish_source(rundir, None)
+                raise
+            return sha
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hasher:
+            hashed = hasher.submit(hash_and_publish)
+            jobs = [chunks.ChunkJob(str(lake.root), str(path), str(path), "", c, count, chunk_bytes,
+                                    options.decode, options.block_bytes) for c in range(count)]
+            results = _decode_chunks(jobs, pool, workers, size, progress, rundir)
+            sha = hashed.result()
+    rep = FileReport(str(path), sha[:16], "nmea")
+    if any(r.skipped for r in results) or not results:
+        rep.skipped = True
+        if progress:
+            progress(size)
+        return sha, rep
+    _add_results(rep, results)
+    return sha, rep
+
+
 def _decode_chunks(jobs: list[chunks.ChunkJob], pool: ProcessPoolExecutor | None, workers: int, size: int,
-                   progress: Callable[[int], None] | None) -> list[chunks.ChunkResult]:
+                   progress: Callable[[int], None] | None, rundir: str | None = None) -> list[chunks.ChunkResult]:
     """Decode the chunks of one file here and, given a pool, on ``workers - 1`` other processes."""
     per_chunk = size // len(jobs)
 
@@ -269,7 +315,8 @@ def _decode_chunks(jobs: list[chunks.ChunkJob], pool: ProcessPoolExecutor | None
             results.append(r)
             done(r)
         return results
-    with tempfile.TemporaryDirectory(prefix="darkfleet-ingest-") as rundir:
+    with tempfile.TemporaryDirectory(prefix="darkfleet-ingest-") as own:
+        rundir = rundir or own
         futures = [pool.submit(chunks.claim_and_decode, jobs, rundir) for _ in range(workers - 1)]
         results = chunks.claim_and_decode(jobs, rundir, done)
         for f in futures:
