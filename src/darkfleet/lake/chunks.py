@@ -143,19 +143,19 @@ def chunk_blocks(fh: BinaryIO, start: int, end: int | None, head_lines: int, blo
     tail = read(min(block_bytes, 1 << 20))
     if start == 0 and tail.startswith(BOM):
         tail = tail[len(BOM):]
-    while True:  # the head block: the first head_lines lines
-        nl = np.flatnonzero(np.frombuffer(tail, dtype=np.uint8) == 10)
-        if len(nl) >= head_lines:
-            cut = int(nl[head_lines - 1]) + 1
-            yield tail[:cut]
-            tail = tail[cut:]
-            break
+    pieces, counted = [tail], tail.count(b"\n")
+    while counted < head_lines:  # the head block: the first head_lines lines
         more = read(max(block_bytes, 1 << 20))
         if not more:
-            if tail:
-                yield tail
+            if any(pieces):
+                yield b"".join(pieces)
             return
-        tail += more
+        pieces.append(more)
+        counted += more.count(b"\n")
+    tail = b"".join(pieces)
+    cut = int(np.flatnonzero(np.frombuffer(tail, dtype=np.uint8) == 10)[head_lines - 1]) + 1
+    yield tail[:cut]
+    tail = tail[cut:]
     while True:
         chunk = read(block_bytes)
         if not chunk:

@@ -2,13 +2,13 @@
 
 Layout::
 
-    LAKE/positions/day=2023-08-15/part-<source>-<block>.parquet   (also statics, stations, aids, other)
-    LAKE/rejects/source=<source>/part-<block>.parquet
+    LAKE/positions/day=2023-08-15/part-<source>-<chunk>-<k>.parquet   (also statics, stations, aids, other)
+    LAKE/rejects/source=<source>/part-<chunk>.parquet
     LAKE/sources/<source>.parquet
 
-``source`` is the first 16 hex digits of the input file's sha256, ``block`` the number of the
-block of the file the rows came from. Every file is written to a temporary name and renamed
-into place, so a reader never sees half a file. A source's row in ``sources`` is written last
+``source`` is the first 16 hex digits of the input file's sha256, ``chunk`` the number of the
+chunk of the file the rows came from (``lake.chunks``). Every file is written to a temporary
+name and renamed into place, so a reader never sees half a file. A source's row in ``sources`` is written last
 and is the mark that its ingest completed: a source with that mark is skipped (idempotent
 re-runs); one without it has its partial output removed and is ingested again (resume after a
 crash). File names depend only on the input, so the result is the same lake either way.
