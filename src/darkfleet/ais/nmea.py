@@ -88,14 +88,17 @@ def split_lines(data: bytes, first_line: int) -> tuple[np.ndarray, np.ndarray, n
     if len(starts) and starts[-1] >= n:  # data ended with a newline
         starts, ends = starts[:-1], ends[:-1]
     line = np.arange(first_line, first_line + len(starts), dtype=np.int64)
-    # Strip trailing whitespace (CR from Windows line ends, stray blanks) in a few passes.
+    # Strip trailing whitespace (CR from Windows line ends, stray blanks): up to four characters,
+    # looking again only at the lines that had some.
+    rows = np.arange(len(starts))
     for _ in range(4):
-        back = ends - 1
+        back = ends[rows] - 1
         last = buf[np.maximum(back, 0)]
-        ws = (ends > starts) & ((last == 13) | (last == 32) | (last == 9))
-        if not ws.any():
+        ws = (back >= starts[rows]) & ((last == 13) | (last == 32) | (last == 9))
+        rows = rows[ws]
+        if not len(rows):
             break
-        ends = np.where(ws, back, ends)
+        ends[rows] -= 1
     keep = ends > starts
     return buf, line[keep], starts[keep], ends[keep], len(nl)
 
