@@ -259,47 +259,33 @@ def _expand_multi_sentence_lines(
     return line[order], starts[order], ends[order]
 
 
-class _TagKeys:
-    """The ``key:value`` fields of gathered tag blocks (block k is ``data[offsets[k]:offsets[k+1]]``).
+def _tag_values(data: np.ndarray, offsets: np.ndarray, key: str,
+                after_comma: np.ndarray, delims: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """First ``key:value`` of each tag block; the blocks are ``data[offsets[k]:offsets[k+1]]``.
 
-    A key counts at the start of a block or after a comma; a value ends at the next ',' or '*'
-    or at the block's end. Every colon is looked at once, for all keys.
+    Returns (block index, value start, value end) as positions in ``data``. A key counts at
+    the start of a block or after a comma (``after_comma``); a value ends at the next ',' or
+    '*' (``delims``, then ``len(data)``) or the block end.
     """
-
-    def __init__(self, data: np.ndarray, offsets: np.ndarray) -> None:
-        self.offsets = offsets
-        if len(data) < 2:
-            self.key = self.pos = self.block = self.next_delim = np.zeros(0, np.int64)
-            return
-        after_comma = np.concatenate(([False], data[:-2] == ord(",")))
-        after_comma[offsets[:-1][offsets[:-1] < len(data) - 1]] = True  # block starts count too
-        pos = np.flatnonzero(data[1:] == ord(":"))  # the byte before each colon
-        pos = pos[after_comma[pos]]
-        self.key, self.pos = data[pos], pos
-        self.block = np.searchsorted(offsets, pos, side="right") - 1
-        delims = np.flatnonzero((data == ord(",")) | (data == ord("*")))
-        self.next_delim = np.append(delims, len(data))[np.searchsorted(delims, pos + 2)]
-
-    def first(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The first value of ``key`` in each block: (block index, value start, value end)."""
-        sel = self.key == ord(key)
-        k, pos, nxt = self.block[sel], self.pos[sel], self.next_delim[sel]
-        first = np.concatenate(([True], k[1:] != k[:-1]))[: len(k)]
-        k, pos, nxt = k[first], pos[first], nxt[first]
-        return k, pos + 2, np.minimum(nxt, self.offsets[k + 1])
+    pos = np.flatnonzero((data[:-1] == ord(key)) & (data[1:] == ord(":")) & after_comma)
+    k = np.searchsorted(offsets, pos, side="right") - 1
+    first = np.concatenate(([True], k[1:] != k[:-1]))[: len(k)]
+    k, pos = k[first], pos[first]
+    nxt = delims[np.searchsorted(delims, pos + 2)]
+    return k, pos + 2, np.minimum(nxt, offsets[k + 1])
 
 
 def _digits(buf: np.ndarray, start: np.ndarray, end: np.ndarray, max_digits: int) -> tuple[np.ndarray, np.ndarray]:
-    """The leading decimal digits (at most ``max_digits``) of each ``buf[start:end]``:
-    (value, number of digits)."""
-    padded = np.concatenate((buf, np.zeros(max_digits, dtype=np.uint8)))
-    d = np.lib.stride_tricks.sliding_window_view(padded, max_digits)[start] - np.uint8(48)
-    cols = np.arange(max_digits)
-    ok = (d <= 9) & (cols[None, :] < (end - start)[:, None])
-    n = np.where(ok.all(axis=1), max_digits, np.argmin(ok, axis=1))
-    lead = np.where(cols[None, :] < n[:, None], d, 0).astype(np.int64)
-    value = (lead * 10 ** np.arange(max_digits - 1, -1, -1, dtype=np.int64)).sum(axis=1)
-    return value // 10 ** (max_digits - n), n
+    """The leading decimal digits of each ``buf[start:end]``: (value, number of digits)."""
+    value = np.zeros(len(start), dtype=np.int64)
+    n = np.zeros(len(start), dtype=np.int64)
+    going = np.ones(len(start), dtype=bool)
+    for k in range(max_digits):
+        d = buf[np.minimum(start + k, len(buf) - 1)].astype(np.int64) - 48
+        going &= (d >= 0) & (d <= 9) & (start + k < end)
+        value = np.where(going, value * 10 + d, value)
+        n += going
+    return value, n
 
 
 _GROUP = r"^[0-9]+-[0-9]+-([0-9]+)$"
@@ -314,19 +300,23 @@ def _parse_tags(rec: Records, rows_mask: np.ndarray, starts: np.ndarray, ends: n
     hi = bits.segments_with_high_bytes(data, offsets)
     if hi.any():  # non-ASCII bytes in a tag block: mark those rows, parse the rest
         rec.kind[rows[hi]] = MALFORMED_TAG
-    tags = _TagKeys(data, offsets)
-    k, a, b = tags.first("c")
+    if len(data) < 2:
+        return
+    after_comma = np.concatenate(([False], data[:-2] == ord(",")))
+    after_comma[offsets[:-1][offsets[:-1] < len(data) - 1]] = True  # block starts count too
+    delims = np.append(np.flatnonzero((data == ord(",")) | (data == ord("*"))), len(data))
+    k, a, b = _tag_values(data, offsets, "c", after_comma, delims)
     value, n = _digits(data, a, b, 13)
     ok = (n >= 9) & (n <= 13) & ~hi[k]
     # Unix seconds; some feeds write milliseconds (13 digits).
     rec.time_us[rows[k[ok]]] = np.where(n[ok] >= 12, value[ok] * 1000, value[ok] * 1_000_000)
-    k, a, b = tags.first("s")
+    k, a, b = _tag_values(data, offsets, "s", after_comma, delims)
     ok = ~hi[k]
     if ok.any():
         names = pa.compute.dictionary_encode(bits.strings(data, a[ok], b[ok]))
         rec.station_code[rows[k[ok]]] = bits.numpy_of(names.indices)
         rec.station_names = names.dictionary.to_pylist()
-    k, a, b = tags.first("g")
+    k, a, b = _tag_values(data, offsets, "g", after_comma, delims)
     ok = ~hi[k]
     if ok.any():  # g:part-total-id; an id too large for 64 bits is no id
         ids = pl.Series("g", bits.strings(data, a[ok], b[ok])).str.extract(_GROUP, 1).cast(pl.Int64, strict=False)
