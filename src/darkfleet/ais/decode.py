@@ -288,7 +288,7 @@ class Decoder:
         accepted = np.zeros(n, dtype=bool)
         ok_rows = np.flatnonzero(reason == 0)
         family = FAMILY_BY_TYPE[msg_type[ok_rows]]
-        for f in map(int, np.unique(family)):
+        for f in map(int, np.flatnonzero(np.bincount(family, minlength=len(FAMILIES) + 1))):
             rows = ok_rows[family == f]
             types = msg_type[rows]
             t = FAMILIES[f][0] if f < len(FAMILIES) else -1
@@ -323,7 +323,7 @@ class Decoder:
         for table, parts in tables.items():
             batch.tables[table] = pa.concat_tables(parts)
         rejected = np.flatnonzero(~accepted)
-        for code in np.unique(reason[rejected]) if len(rejected) else ():
+        for code in np.flatnonzero(np.bincount(reason[rejected], minlength=len(REASONS))) if len(rejected) else ():
             msgs = rejected[reason[rejected] == code]
             # Sentences of this block: rejected one record at a time, in bulk.
             lo, hi = m.part_offsets[msgs], m.part_offsets[msgs + 1]
