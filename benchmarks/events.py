@@ -1,26 +1,30 @@
 """Event detection throughput: gaps + stops + port visits on ≥ 50M positions, and encounters on 10M.
 
-    .venv/bin/python benchmarks/events.py [--positions 50000000] [--encounter-positions 10000000]
-        [--movingpandas-positions 100000] [--spark-positions 0] [--with-cleaning-positions 0]
+    .venv/bin/python benchmarks/events.py [--positions 50000000] [--repeats 2]
+        [--encounter-positions 10000000] [--movingpandas-positions 100000] [--spark-positions 0]
+        [--with-cleaning-positions 0] [--workdir DIR]
 
 Builds synthetic lakes (vectorised: vessels calling at searoute ports, sailing straight legs at
 12 kn, reporting every ~5 min, with 14 h transponder-off gaps; for encounters, vessels drifting
-slowly offshore), then times, each in a child process with its peak memory:
+slowly offshore), then times, each in a fresh child process that reports its own peak memory:
 
 * the local engine (both cores) running the gap, stop and port-visit kernels over the day
-  partitions (reception map pass included; ``--with-cleaning-positions`` also times the full
-  cleaning step on a smaller lake);
-* a hand-written DuckDB SQL gap query (``lag`` over mmsi, ts) on the same Parquet files;
+  partitions (reception map included; ``--with-cleaning-positions`` also times the cleaning);
+* a hand-written DuckDB SQL gap query (``lag`` over mmsi, ts) on the same Parquet files —
+  interleaved with the local engine ``--repeats`` times, so both see the same load on a shared
+  machine (the load average before/after each run is printed); the best of each is compared;
 * movingpandas' ``ObservationGapSplitter`` and ``TrajectoryStopDetector`` on a subset (it is
   per-trajectory Python), scaled to positions/s;
-* the encounter stages on the encounter lake; optionally the Spark engine (local[2]).
+* the encounter stages on the encounter lake; optionally the Spark engine (local[2]) and the
+  local engine on one more lake of ``--spark-positions``.
+
+The last line is a JSON summary (positions/s and the ratios).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -109,6 +113,14 @@ def build_lake(root: Path, positions: int, kind: str, seed: int = 1) -> int:
     return written
 
 
+# appended to every child: its result line with the peak RSS of the Python process (VmHWM: the
+# rusage maximum would include the parent's, inherited at fork)
+PEAK = """
+_res = json.loads(_last)
+_hwm = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+_res["peak_rss_mib"] = int(_hwm[0]) / 1024 if _hwm else float("nan")
+print(json.dumps(_res))
+"""
 CHILD = {
     "local": """
 import json, sys, time
@@ -121,7 +133,7 @@ kinds, cleaning = frozenset(sys.argv[2].split(",")), sys.argv[3] == "1"
 ctx = Context(DetectConfig(), searoute_ports(), kinds=kinds, cleaning=cleaning)
 t0 = time.perf_counter()
 ev = LocalEngine(workers=2).run(Lake.open(sys.argv[1]), ctx)
-print(json.dumps({"elapsed_s": time.perf_counter() - t0, "events": dict(ev.group_by("kind").len().iter_rows())}))
+_last = json.dumps({"elapsed_s": time.perf_counter() - t0, "events": dict(ev.group_by("kind").len().iter_rows())})
 """,
     "spark": """
 import json, sys, time
@@ -135,8 +147,8 @@ eng = SparkEngine("local[2]")
 t_start = time.perf_counter(); eng.session(); started = time.perf_counter() - t_start
 t0 = time.perf_counter()
 ev = eng.run(Lake.open(sys.argv[1]), ctx)
-print(json.dumps({"elapsed_s": time.perf_counter() - t0, "startup_s": started,
-                  "events": dict(ev.group_by("kind").len().iter_rows())}))
+_last = json.dumps({"elapsed_s": time.perf_counter() - t0, "startup_s": started,
+                   "events": dict(ev.group_by("kind").len().iter_rows())})
 """,
     "duckdb": """
 import json, sys, time
@@ -148,7 +160,7 @@ n = con.sql(f'''
     SELECT mmsi, ts, lag(ts) OVER (PARTITION BY mmsi ORDER BY ts) AS prev_ts
     FROM read_parquet('{sys.argv[1]}/positions/*/*.parquet'))
   WHERE ts - prev_ts >= INTERVAL 12 HOUR''').fetchall()[0][0]
-print(json.dumps({"elapsed_s": time.perf_counter() - t0, "events": {"gap": n}}))
+_last = json.dumps({"elapsed_s": time.perf_counter() - t0, "events": {"gap": n}})
 """,
     "movingpandas": """
 import json, sys, time, warnings
@@ -164,60 +176,84 @@ t0 = time.perf_counter()
 tc = mpd.TrajectoryCollection(gdf, "mmsi", t="ts")
 gaps = mpd.ObservationGapSplitter(tc).split(gap=timedelta(hours=12))
 stops = mpd.TrajectoryStopDetector(tc).get_stop_segments(min_duration=timedelta(hours=2), max_diameter=1000)
-print(json.dumps({"elapsed_s": time.perf_counter() - t0, "positions": len(pdf),
-                  "events": {"gap_pieces": len(gaps), "stop": len(stops)}}))
+_last = json.dumps({"elapsed_s": time.perf_counter() - t0, "positions": len(pdf),
+                   "events": {"gap_pieces": len(gaps), "stop": len(stops)}})
 """,
 }
 
 
 def child(name: str, *args: str) -> dict[str, object]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run([sys.executable, "-c", CHILD[name], *args], capture_output=True, text=True)
+    """Run one measurement in a fresh interpreter (which reports its own peak RSS)."""
+    proc = subprocess.run([sys.executable, "-c", CHILD[name] + PEAK, *args], capture_output=True, text=True)
     if proc.returncode:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    out["peak_rss_mib"] = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
-    return out
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def show(name: str, positions: int, r: dict[str, object]) -> None:
+def show(name: str, positions: int, r: dict[str, object]) -> float:
+    """Print one result; returns positions per second (0 on error)."""
     if "error" in r:
-        print(f"{name:<44} error: {r['error']}")
-        return
+        print(f"{name:<46} error: {r['error']}")
+        return 0.0
     s = float(r["elapsed_s"])  # type: ignore[arg-type]
-    print(f"{name:<44} {positions:>12,} pos  {s:8.1f} s  {positions / s / 1e6:7.2f} M pos/s  "
-          f"peak {r['peak_rss_mib']:7.0f} MiB  {r.get('events')}")
+    print(f"{name:<46} {positions:>12,} pos  {s:8.1f} s  {positions / s / 1e6:7.2f} M pos/s  "
+          f"peak {r.get('peak_rss_mib', float('nan')):7.0f} MiB  load {r.get('load', '?')}  {r.get('events')}",
+          flush=True)
+    return positions / s
+
+
+def timed(name: str, *args: str) -> dict[str, object]:
+    import os
+
+    before = os.getloadavg()[0]
+    r = child(name, *args)
+    r["load"] = f"{before:.1f}/{os.getloadavg()[0]:.1f}"
+    return r
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--positions", type=int, default=50_000_000)
+    ap.add_argument("--repeats", type=int, default=2, help="local and DuckDB runs, interleaved")
     ap.add_argument("--encounter-positions", type=int, default=10_000_000)
     ap.add_argument("--movingpandas-positions", type=int, default=100_000)
     ap.add_argument("--with-cleaning-positions", type=int, default=0)
     ap.add_argument("--spark-positions", type=int, default=0)
     ap.add_argument("--workdir", type=Path, default=None)
     a = ap.parse_args()
+    kinds = "gap,stop,port_visit"
+    summary: dict[str, object] = {}
     with tempfile.TemporaryDirectory(dir=a.workdir) as tmp:
         root = Path(tmp)
         t0 = time.perf_counter()
         n = build_lake(root / "tracks", a.positions, "tracks")
-        print(f"built {n:,} positions in {time.perf_counter() - t0:.0f} s")
-        kinds = "gap,stop,port_visit"
-        show("local engine: gaps+stops+port visits", n, child("local", str(root / "tracks"), kinds, "0"))
-        show("DuckDB SQL: gaps (lag over mmsi, ts)", n, child("duckdb", str(root / "tracks")))
+        print(f"built {n:,} positions in {time.perf_counter() - t0:.0f} s", flush=True)
+        local, duck = [], []
+        for _ in range(max(a.repeats, 1)):  # interleaved: both see the same load on a shared machine
+            r = timed("local", str(root / "tracks"), kinds, "0")
+            local.append(show("local engine: gaps+stops+port visits", n, r))
+            duck.append(show("DuckDB SQL: gaps (lag over mmsi, ts)", n, timed("duckdb", str(root / "tracks"))))
+        summary |= {"positions": n, "local_pos_s": max(local), "duckdb_pos_s": max(duck),
+                    "local_vs_duckdb": max(local) / max(max(duck), 1e-9)}
         if a.movingpandas_positions:
-            r = child("movingpandas", str(root / "tracks"), str(max(a.movingpandas_positions // PER_VESSEL, 1)))
-            show("movingpandas: gap splitter + stop detector", int(r.get("positions", 0)) or 1, r)  # type: ignore[arg-type]
+            r = timed("movingpandas", str(root / "tracks"), str(max(a.movingpandas_positions // PER_VESSEL, 1)))
+            mp = show("movingpandas: gap splitter + stop detector", int(r.get("positions", 0)) or 1, r)  # type: ignore[arg-type]
+            summary |= {"movingpandas_pos_s": mp, "local_vs_movingpandas": max(local) / max(mp, 1e-9)}
         if a.with_cleaning_positions:
             m = build_lake(root / "small", a.with_cleaning_positions, "tracks")
-            show("local engine: cleaning + gaps+stops+visits", m, child("local", str(root / "small"), kinds, "1"))
+            summary["with_cleaning_pos_s"] = show("local engine: cleaning + gaps+stops+visits", m,
+                                                  timed("local", str(root / "small"), kinds, "1"))
         if a.spark_positions:
             m = build_lake(root / "spark", a.spark_positions, "tracks")
-            show("spark local[2]: gaps+stops+port visits", m, child("spark", str(root / "spark"), kinds))
+            lo = show("local engine on the Spark input", m, timed("local", str(root / "spark"), kinds, "0"))
+            sp = show("spark local[2]: gaps+stops+port visits", m, timed("spark", str(root / "spark"), kinds))
+            summary |= {"spark_positions": m, "spark_pos_s": sp, "local_on_spark_input_pos_s": lo}
         if a.encounter_positions:
             m = build_lake(root / "drift", a.encounter_positions, "drift")
-            show("local engine: encounters", m, child("local", str(root / "drift"), "encounter", "0"))
+            r = timed("local", str(root / "drift"), "encounter", "0")
+            show("local engine: encounters", m, r)
+            summary |= {"encounter_positions": m, "encounters_s": r.get("elapsed_s")}
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

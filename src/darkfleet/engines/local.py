@@ -32,6 +32,7 @@ from darkfleet.engines.steps import (
     Detection,
     carry_rows,
     day_of_slot,
+    earlier_times,
     finish_events,
     normalise,
     pair_step,
@@ -92,9 +93,9 @@ class _Shard:
         day = rows.with_columns(_carried=pl.lit(False))
         if self.carry is None or self.carry.height == 0:
             return day
-        # carried rows are earlier than the day's: a stable sort by MMSI interleaves them right
-        return pl.concat([self.carry.with_columns(_carried=pl.lit(True)), day], how="diagonal_relaxed").sort(
-            "mmsi", maintain_order=True)
+        carry = self.carry.with_columns(_carried=pl.lit(True))
+        both = pl.concat([carry, day], how="diagonal_relaxed")
+        return both.gather(pl.Series(merge_order(carry["mmsi"].to_numpy(), day["mmsi"].to_numpy()), dtype=pl.UInt32))
 
     def step(self, rows: pl.DataFrame, final: bool) -> None:
         raise NotImplementedError
@@ -118,6 +119,7 @@ class _DetectShard(_Shard):
     """Second pass: the per-vessel kernels, settled batch by batch."""
 
     prev: pl.DataFrame | None = None  # per MMSI: last row time (µs) of the batches so far
+    earlier: pl.DataFrame | None = None  # times of fixes before the carried rows (steps.earlier_times)
     events: list[pl.DataFrame] = field(default_factory=list)
     gaps: list[pl.DataFrame] = field(default_factory=list)
     spoofing: list[pl.DataFrame] = field(default_factory=list)
@@ -132,8 +134,11 @@ class _DetectShard(_Shard):
         batch = self.batch(rows)
         if batch.height == 0:
             return
-        res = vessel_batch(batch, self.ctx)
+        res = vessel_batch(batch, self.ctx, earlier=None if self.earlier is None else self.earlier.drop("mmsi"))
         since = res.since if res.since is not None else pl.DataFrame(schema=SINCE_SCHEMA)
+        if res.times is not None:  # this batch's, and the earlier ones still in the window
+            old = None if self.earlier is None else earlier_times(self.earlier, since, self.ctx)
+            self.earlier = res.times if old is None else pl.concat([old, res.times])
         last = since.select("mmsi", pl.col("last").alias("t"))
         self.events.append(settle(res.events, last, self.prev, final))
         self.gaps.append(settle(res.gaps, last, self.prev, final))
@@ -167,6 +172,18 @@ def _walk(lake: Lake, days: list[str], n: int, pool: ThreadPoolExecutor, ctx: Co
         if say is not None:
             say(f"{day}: {rows.height:,} positions")
     return shards
+
+
+def merge_order(carried: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Row order interleaving carried rows and a day's (each sorted by MMSI; carried rows are
+    earlier than the day's): each vessel's carried rows, then its rows of the day. Indices into
+    the carried rows followed by the day's."""
+    pos_c = np.arange(len(carried)) + np.searchsorted(day, carried, side="left")
+    pos_d = np.arange(len(day)) + np.searchsorted(carried, day, side="right")
+    order = np.empty(len(carried) + len(day), np.int64)
+    order[pos_c] = np.arange(len(carried))
+    order[pos_d] = len(carried) + np.arange(len(day))
+    return order
 
 
 def shard_cuts(mmsi: np.ndarray, n: int) -> np.ndarray:

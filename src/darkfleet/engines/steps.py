@@ -24,7 +24,7 @@ from darkfleet.events.gaps import CANDIDATE_SCHEMA, ReceptionMaps, classify_gaps
 from darkfleet.events.identity import detect_identity_changes
 from darkfleet.events.loitering import detect_loitering, loitering_open_since
 from darkfleet.events.port_visits import port_visits_and_since
-from darkfleet.events.reception import PARTIAL_SCHEMA, combine, reception_partials
+from darkfleet.events.reception import PARTIAL_SCHEMA, combine, reception_partials_many
 from darkfleet.events.schema import EVENT_SCHEMA, KINDS, empty_events
 from darkfleet.events.spoofing import PARTIAL_SCHEMA as SPOOF_PARTIAL_SCHEMA
 from darkfleet.events.spoofing import clones_from_shared, shared_positions, spoofing_from_partials, spoofing_partials
@@ -85,10 +85,8 @@ def reception_step(rows: pl.DataFrame | Tracks, ctx: Context) -> pl.DataFrame:
     """Reception partials for both grids the gap rules use, tagged by ``grid``."""
     if not ctx.wants("gap"):
         return pl.DataFrame(schema=RECEPTION_SCHEMA)
-    gfw, coastal = ctx.config.gaps.reception()
-    tr = tracks_of(rows)
-    return pl.concat([reception_partials(tr, gfw).with_columns(grid=pl.lit("gfw")),
-                      reception_partials(tr, coastal).with_columns(grid=pl.lit("coastal"))])
+    gfw, coastal = reception_partials_many(rows, list(ctx.config.gaps.reception()))
+    return pl.concat([gfw.with_columns(grid=pl.lit("gfw")), coastal.with_columns(grid=pl.lit("coastal"))])
 
 
 def reception_maps(partials: pl.DataFrame, ctx: Context) -> ReceptionMaps:
@@ -117,6 +115,7 @@ class BatchResult:
     cleaned_out: pl.DataFrame  # rows removed or re-assigned by cleaning (darkfleet.tracks.clean.OUT_SCHEMA)
     rows: pl.DataFrame  # the batch's rows (with ``_seg`` when cleaning), for the local engine's carry
     since: pl.DataFrame | None = field(default=None)  # SINCE_SCHEMA, with_since only
+    times: pl.DataFrame | None = field(default=None)  # mmsi, key, t_us of the kept rows, with_since only
 
 
 def vessel_step(raw: pl.DataFrame, ctx: Context) -> BatchResult:
@@ -124,9 +123,11 @@ def vessel_step(raw: pl.DataFrame, ctx: Context) -> BatchResult:
     return vessel_batch(raw, ctx, with_since=False)
 
 
-def vessel_batch(raw: pl.DataFrame, ctx: Context, with_since: bool = True) -> BatchResult:
+def vessel_batch(raw: pl.DataFrame, ctx: Context, with_since: bool = True,
+                 earlier: pl.DataFrame | None = None) -> BatchResult:
     """The per-vessel kernels on one batch (sorted by ``SORT``), and for the local engine the
-    carry (:func:`carry_since`) sharing their work."""
+    carry (:func:`carry_since`) sharing their work. ``earlier``: times of fixes before the batch
+    (:func:`darkfleet.events.gaps.gap_candidates`)."""
     c = ctx.config
     w = ctx.wants
     if raw.height == 0:
@@ -150,13 +151,15 @@ def vessel_batch(raw: pl.DataFrame, ctx: Context, with_since: bool = True) -> Ba
         detect_stops(tr, c.stops) if w("stop") else empty_events(),
         detect_loitering(tr, c.loitering, ctx.shore) if w("loitering") else empty_events(),
     ])
-    gaps = gap_candidates(tr, c.gaps, ctx.shore) if w("gap") else pl.DataFrame(schema=CANDIDATE_SCHEMA)
+    gaps = gap_candidates(tr, c.gaps, ctx.shore, earlier) if w("gap") else pl.DataFrame(schema=CANDIDATE_SCHEMA)
     grid = grid_positions(tr, c.encounters, ctx.places) if w("encounter") else pl.DataFrame(schema=GRID_SCHEMA)
-    since = None
+    since = times = None
     if with_since:
         raw_tr = tr if kept is raw else tracks_of(raw.drop("_carried", "_seg", strict=False))
         since = carry_since(raw_tr, tr, rows, ctx, visit_since)
-    return BatchResult(events, gaps, spoof, grid, out, rows, since)
+        if w("gap"):
+            times = earlier_times(pl.DataFrame({"mmsi": tr.vessel, "key": tr.key, "t_us": tr.t_us}), since, ctx)
+    return BatchResult(events, gaps, spoof, grid, out, rows, since, times)
 
 
 def carry_since(raw: Tracks, kept: Tracks, rows: pl.DataFrame, ctx: Context,
@@ -166,7 +169,9 @@ def carry_since(raw: Tracks, kept: Tracks, rows: pl.DataFrame, ctx: Context,
     all) — the row a still-open event would end at (see :func:`settle`)."""
     c = ctx.config
     last_raw = raw.last_rows()
-    lookback_us = int(max(c.gaps.before_window_h, c.clean.max_link_h) * 3.6e9)
+    # the last fix (a gap may start there), and what cleaning may link to (the gaps' 12 h before
+    # are kept as times only: :func:`earlier_times`)
+    lookback_us = int(c.clean.max_link_h * 3.6e9) if ctx.segmenting else 0
     parts: list[tuple[np.ndarray, np.ndarray]] = [(raw.vessel[last_raw], raw.t_us[last_raw] - lookback_us)]
     if ctx.segmenting:  # the last lookback_positions + 1 candidates: their successors link among them
         cand = rows.filter(pl.col("_seg") >= 0)
@@ -200,6 +205,20 @@ def _tail_since(m: np.ndarray, t: np.ndarray, count: int) -> tuple[np.ndarray, n
     last = np.r_[np.flatnonzero(m[1:] != m[:-1]), len(m) - 1]
     first = np.r_[0, last[:-1] + 1]
     return m[last], t[np.maximum(last - count + 1, first)]
+
+
+def earlier_times(times: pl.DataFrame, since: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    """The times of fixes a later batch needs for the gaps' ``positions_before`` but will not get
+    as carried rows: per vessel, from ``before_window_h`` before its last kept fix up to the
+    carried rows (``times``: this batch's and the earlier times; columns mmsi, key, t_us)."""
+    if times.height == 0:
+        return times
+    window_us = int(ctx.config.gaps.before_window_h * 3.6e9)
+    m, t = times["mmsi"].to_numpy(), times["t_us"].to_numpy()
+    who = since["mmsi"].to_numpy()
+    pos = np.clip(np.searchsorted(who, m), 0, max(len(who) - 1, 0))
+    keep = (who[pos] == m) & (t >= since["last"].to_numpy()[pos] - window_us) & (t < since["since"].to_numpy()[pos])
+    return times.filter(pl.Series(keep))
 
 
 def carry_rows(rows: pl.DataFrame, since: pl.DataFrame) -> pl.DataFrame:

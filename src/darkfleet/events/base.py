@@ -27,8 +27,8 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 
-def prepare(positions: pl.DataFrame) -> pl.DataFrame:
-    """Check columns, add missing provenance, and sort by (track, ts) unless already sorted."""
+def _complete(positions: pl.DataFrame) -> pl.DataFrame:
+    """Check columns and add missing provenance (``source``, ``line``) and ``sog_kn``."""
     missing = [c for c in REQUIRED if c not in positions.columns]
     if missing:
         raise ValueError(f"positions table lacks column(s) {missing}; has {positions.columns}")
@@ -39,6 +39,12 @@ def prepare(positions: pl.DataFrame) -> pl.DataFrame:
         df = df.with_row_index("line").with_columns(pl.col("line").cast(pl.Int64))
     if "sog_kn" not in df.columns:
         df = df.with_columns(sog_kn=pl.lit(None, pl.Float32))
+    return df
+
+
+def prepare(positions: pl.DataFrame) -> pl.DataFrame:
+    """Check columns, add missing provenance, and sort by (track, ts) unless already sorted."""
+    df = _complete(positions)
     if "_key" not in df.columns:
         if "segment" in df.columns:
             # a cleaned table (darkfleet.tracks.clean): each (mmsi, segment) is its own track
@@ -117,8 +123,8 @@ class Tracks:
         """Reported SOG (NaN where missing), rounded to 0.001 kn: SOG is stored as float32 (0.2 reads
         back as 0.2000000030), and thresholds must compare as written (AIS reports 0.1 kn steps)."""
         if "reported_kn" not in self._cache:
-            sog = self.df["sog_kn"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-            self._cache["reported_kn"] = np.round(sog, 3)
+            sog = self.df["sog_kn"].to_numpy()  # nulls read as NaN
+            self._cache["reported_kn"] = np.round(sog.astype(np.float64), 3)
         return self._cache["reported_kn"]
 
     @property
@@ -162,15 +168,25 @@ def tracks_of(positions: pl.DataFrame | Tracks) -> Tracks:
     """The prepared table (see :class:`Tracks`); a ``Tracks`` is returned as it is."""
     if isinstance(positions, Tracks):
         return positions
-    df = prepare(positions)
-    key = df["_key"].to_numpy()
-    t_us = df["ts"].dt.epoch("us").to_numpy()
+    df = _complete(positions)
+    key, t_us = _key(df), df["ts"].dt.epoch("us").to_numpy()
+    if len(key) > 1 and not is_sorted(key, t_us):
+        df = df.with_columns(_order=pl.Series(key)).sort("_order", "ts", maintain_order=True).drop("_order")
+        key, t_us = _key(df), df["ts"].dt.epoch("us").to_numpy()
     same = same_vessel_as_prev(key)
     dt_s = np.full(len(df), np.nan)
     if len(df) > 1:
         dt_s[1:] = np.diff(t_us) / 1e6
     dt_s[~same] = np.nan
     return Tracks(df, key, df["mmsi"].to_numpy(), t_us, df["lon"].to_numpy(), df["lat"].to_numpy(), same, dt_s)
+
+
+def _key(df: pl.DataFrame) -> IntArray:
+    """The track key: the MMSI, or in a cleaned table MMSI · SEGMENTS + segment."""
+    m = df["mmsi"].to_numpy()
+    if "segment" not in df.columns:
+        return m
+    return m * SEGMENTS + np.clip(df["segment"].fill_null(0).to_numpy().astype(np.int64), 0, SEGMENTS - 1)
 
 
 def step_arrays(df: pl.DataFrame) -> dict[str, NDArray]:

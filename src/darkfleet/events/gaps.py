@@ -92,9 +92,15 @@ CANDIDATE_SCHEMA: dict[str, Any] = {
 }
 
 
-def gap_candidates(positions: pl.DataFrame | Tracks, params: GapParams,
-                   shore: ShoreDistance | None = None) -> pl.DataFrame:
-    """Stage 1 (per vessel): every gap, with what the vessel's own track says about it."""
+EARLIER_SCHEMA: dict[str, Any] = {"key": pl.Int64, "t_us": pl.Int64}
+
+
+def gap_candidates(positions: pl.DataFrame | Tracks, params: GapParams, shore: ShoreDistance | None = None,
+                   earlier: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Stage 1 (per vessel): every gap, with what the vessel's own track says about it.
+
+    ``earlier`` (``EARLIER_SCHEMA``: track key, time in µs): times of the tracks' fixes before
+    these rows, counted in ``positions_before`` (a batched engine keeps them instead of the rows)."""
     tr = tracks_of(positions)
     if tr.n < 2:
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
@@ -103,6 +109,15 @@ def gap_candidates(positions: pl.DataFrame | Tracks, params: GapParams,
         return pl.DataFrame(schema=CANDIDATE_SCHEMA)
     start = end - 1
     before = rows_within_before(tr.key, tr.t_s, params.before_window_h * 3600, at=start)
+    if earlier is not None and earlier.height:
+        window_us = int(params.before_window_h * 3.6e9)
+        extra = (pl.DataFrame({"key": tr.key[start], "t": tr.t_us[start]}).with_row_index("_g")
+                 .join(earlier, on="key")
+                 .filter((pl.col("t_us") > pl.col("t") - window_us) & (pl.col("t_us") <= pl.col("t")))
+                 .group_by("_g").len())
+        add = np.zeros(len(start), np.int64)
+        add[extra["_g"].to_numpy()] = extra["len"].to_numpy()
+        before = before + add
     lon, lat = tr.lon, tr.lat
     dist_m = haversine_m(lon[start], lat[start], lon[end], lat[end])
     dt_s = tr.dt_s[end]

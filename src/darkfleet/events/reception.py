@@ -62,27 +62,89 @@ def period_of(day: pl.Expr, period: str) -> pl.Expr:
 
 
 def reception_partials(positions: pl.DataFrame | Tracks, params: ReceptionParams) -> pl.DataFrame:
+    return reception_partials_many(positions, [params])[0]
+
+
+def reception_partials_many(positions: pl.DataFrame | Tracks, grids: list[ReceptionParams]) -> list[pl.DataFrame]:
+    """:func:`reception_partials` for several grids, sharing the per-row work."""
     tr = tracks_of(positions)
     if tr.n == 0:
-        return pl.DataFrame(schema=PARTIAL_SCHEMA)
-    cx = np.floor(tr.lon / params.cell_deg).astype(np.int64)
-    cy = np.floor(tr.lat / params.cell_deg).astype(np.int64)
+        return [pl.DataFrame(schema=PARTIAL_SCHEMA) for _ in grids]
     day = tr.t_us // US_PER_DAY
-    brk = np.ones(tr.n, bool)
-    brk[1:] = (tr.key[1:] != tr.key[:-1]) | (cx[1:] != cx[:-1]) | (cy[1:] != cy[:-1]) | (day[1:] != day[:-1])
-    starts = np.flatnonzero(brk)
-    ends = np.r_[starts[1:] - 1, tr.n - 1]
+    same_day = np.zeros(tr.n, bool)
+    same_day[1:] = (tr.key[1:] == tr.key[:-1]) & (day[1:] == day[:-1])
     dt = np.zeros(tr.n)
     dt[1:] = np.diff(tr.t_us) / 1e6
+    out: dict[int, pl.DataFrame] = {}
+    runs: dict[float, _Runs] = {}
+    for i in sorted(range(len(grids)), key=lambda i: grids[i].cell_deg):
+        p = grids[i]
+        finer = next((r for c, r in runs.items() if _nests(c, p.cell_deg) and r.max_step_h == p.max_step_h), None)
+        r = _coarsen(finer, p.cell_deg) if finer is not None else _runs(tr, p, day, same_day, dt)
+        runs.setdefault(p.cell_deg, r)
+        out[i] = r.partials()
+    return [out[i] for i in range(len(grids))]
+
+
+def _nests(fine: float, coarse: float) -> bool:
+    """Whether cells of ``coarse`` degrees are whole blocks of ``fine`` ones, with both divisions
+    exact in floating point (powers of two): then floor(floor(x / fine) / m) = floor(x / coarse)."""
+    m = coarse / fine
+    return (fine < coarse and m == int(m) and np.log2(fine) == int(np.log2(fine))
+            and np.log2(coarse) == int(np.log2(coarse)))
+
+
+@dataclass(frozen=True, eq=False)
+class _Runs:
+    """Runs of consecutive fixes of one vessel in one cell and day."""
+
+    cx: np.ndarray
+    cy: np.ndarray
+    day: np.ndarray
+    mmsi: np.ndarray
+    positions: np.ndarray
+    observed_s: np.ndarray
+    start_dt: np.ndarray  # seconds from the previous fix to the run's first (NaN: another vessel or day)
+    cell_deg: float
+    max_step_h: float
+
+    def partials(self) -> pl.DataFrame:
+        day = (self.day * US_PER_DAY).astype("datetime64[us]").astype("datetime64[D]")
+        runs = pl.DataFrame({"cx": self.cx, "cy": self.cy, "day": day, "mmsi": self.mmsi,
+                             "positions": self.positions, "observed_s": self.observed_s})
+        return (runs.group_by("cx", "cy", "day", "mmsi").agg(pl.col("positions").sum(), pl.col("observed_s").sum())
+                .select(list(PARTIAL_SCHEMA)).cast(PARTIAL_SCHEMA)  # type: ignore[arg-type]
+                .sort("cx", "cy", "day", "mmsi"))
+
+
+def _runs(tr: Tracks, params: ReceptionParams, day: np.ndarray, same_day: np.ndarray, dt: np.ndarray) -> _Runs:
+    cx = np.floor(tr.lon / params.cell_deg).astype(np.int32)
+    cy = np.floor(tr.lat / params.cell_deg).astype(np.int32)
+    brk = ~same_day
+    brk[1:] |= (cx[1:] != cx[:-1]) | (cy[1:] != cy[:-1])
+    starts = np.flatnonzero(brk)
+    ends = np.r_[starts[1:] - 1, tr.n - 1]
     observed = np.where(~brk & (dt >= 0) & (dt <= params.max_step_h * 3600), dt, 0.0)
-    runs = pl.DataFrame({
-        "cx": cx[starts].astype(np.int32), "cy": cy[starts].astype(np.int32),
-        "day": (day[starts] * US_PER_DAY).astype("datetime64[us]").astype("datetime64[D]"),
-        "mmsi": tr.vessel[starts], "positions": (ends - starts + 1).astype(np.int64),
-        "observed_s": reduce_runs(np.add, observed, starts, ends),
-    })
-    return (runs.group_by("cx", "cy", "day", "mmsi").agg(pl.col("positions").sum(), pl.col("observed_s").sum())
-            .select(list(PARTIAL_SCHEMA)).cast(PARTIAL_SCHEMA).sort("cx", "cy", "day", "mmsi"))  # type: ignore[arg-type]
+    return _Runs(cx[starts], cy[starts], day[starts], tr.vessel[starts], (ends - starts + 1).astype(np.int64),
+                 reduce_runs(np.add, observed, starts, ends), np.where(same_day[starts], dt[starts], np.nan),
+                 params.cell_deg, params.max_step_h)
+
+
+def _coarsen(fine: _Runs, cell_deg: float) -> _Runs:
+    """The runs of a coarser nested grid from a finer one's: consecutive fine runs of one vessel and
+    day in the same coarse cell join, with the step between them observed too."""
+    m = int(round(cell_deg / fine.cell_deg))
+    cx, cy = np.floor_divide(fine.cx, m), np.floor_divide(fine.cy, m)
+    new = np.isnan(fine.start_dt)
+    new[1:] |= (cx[1:] != cx[:-1]) | (cy[1:] != cy[:-1])
+    new[0] = True
+    starts = np.flatnonzero(new)
+    ends = np.r_[starts[1:] - 1, len(new) - 1]
+    step = np.where(~new & (fine.start_dt >= 0) & (fine.start_dt <= fine.max_step_h * 3600), fine.start_dt, 0.0)
+    return _Runs(cx[starts], cy[starts], fine.day[starts], fine.mmsi[starts],
+                 reduce_runs(np.add, fine.positions, starts, ends),
+                 reduce_runs(np.add, fine.observed_s + step, starts, ends), fine.start_dt[starts], cell_deg,
+                 fine.max_step_h)
 
 
 def combine(partials: pl.DataFrame, period: str = "month") -> pl.DataFrame:

@@ -19,7 +19,9 @@ import polars as pl
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
-from darkfleet.geo.units import chord_to_m, haversine_m, unit_vectors
+from darkfleet.geo.units import M_PER_DEG_LAT, chord_to_m, haversine_m, unit_vectors
+
+M_PER_DEG = M_PER_DEG_LAT
 
 PLACES = {
     "place_id": pl.String, "name": pl.String, "kind": pl.String,
@@ -136,9 +138,11 @@ def near_places(places: pl.DataFrame, lon: ArrayLike, lat: ArrayLike,
     place's own ``radius_m``) of some place: index −1 and +inf elsewhere.
 
     Points are screened with a global grid of 0.1° cells (one array look-up per point: far from
-    every place, the usual case, that is all). In a cell only one place can reach the distance to
-    it is computed directly; in a cell several can reach, to each of them (a handful). Beyond
-    ``reach_m`` the answer is always −1 / +inf. (Places across the antimeridian are not sought.)
+    every place, the usual case, that is all). In a cell only one place can reach, that place is
+    the candidate; in a cell several can reach, the nearest of them (a handful). Distances are
+    measured on the plane tangent at the mid-latitude, within a millimetre of the great-circle
+    distance at these ranges (``reach_m`` of a few km). Beyond ``reach_m`` the answer is always
+    −1 / +inf. (Places across the antimeridian are not sought.)
     """
     lo = np.asarray(lon, np.float64)
     la = np.asarray(lat, np.float64)
@@ -147,32 +151,43 @@ def near_places(places: pl.DataFrame, lon: ArrayLike, lat: ArrayLike,
     if places.height == 0 or lo.size == 0:
         return idx, dist
     grid, cand_start, cand_count, cand = _screen_grid(places, reach_m)
-    cy = np.floor(la / _CELL) + _NY // 2
-    cx = np.floor(lo / _CELL) + _NX // 2
-    ok = (cy >= 0) & (cy < _NY) & (cx >= 0) & (cx < _NX)  # NaN compares False
-    cell = np.where(ok, cy * _NX + cx, 0).astype(np.int64)
-    owner = np.where(ok, grid[cell], -1)
+    # grid row and column (both ≥ 0 in range, so truncation is floor; NaN and out-of-range fail `ok`)
+    cy = ((la + 90.0) * (1 / _CELL)).astype(np.int64)
+    cx = ((lo + 180.0) * (1 / _CELL)).astype(np.int64)
+    ok = (cy >= 0) & (cy < _NY) & (cx >= 0) & (cx < _NX) & (la >= -90.0) & (lo >= -180.0)
+    cell = cy * _NX + cx
+    cell[~ok] = 0
+    owner = grid[cell]
+    pts = np.flatnonzero((owner != -1) & ok)
+    if pts.size == 0:
+        return idx, dist
     plon, plat = places["lon"].to_numpy(), places["lat"].to_numpy()
-    single = np.flatnonzero(owner >= 0)
-    if single.size:
-        p = owner[single].astype(np.int64)
-        idx[single] = p
-        dist[single] = haversine_m(lo[single], la[single], plon[p], plat[p])
-    shared = np.flatnonzero(owner < -1)
-    if shared.size:
-        j = -owner[shared].astype(np.int64) - 2
-        start, count = cand_start[j], cand_count[j]
-        best_d = np.full(shared.size, np.inf)
-        best_i = np.full(shared.size, -1, np.int64)
-        for k in range(int(count.max())):  # a few candidates per cell, each for all points at once
-            has = count > k
-            c = np.where(has, cand[np.minimum(start + k, len(cand) - 1)], 0)
-            d = np.where(has, haversine_m(lo[shared], la[shared], plon[c], plat[c]), np.inf)
-            better = d < best_d
-            best_d[better], best_i[better] = d[better], c[better]
-        idx[shared], dist[shared] = best_i, best_d
-    beyond = dist > reach_m + np.where(idx >= 0, places["radius_m"].fill_null(0.0).to_numpy()[np.maximum(idx, 0)], 0)
-    idx[beyond], dist[beyond] = -1, np.inf
+    x, y = lo[pts], la[pts]
+    coslat = np.cos(np.radians(y))
+    own = owner[pts].astype(np.int64)
+    single = own >= 0
+    best = np.where(single, own, 0)
+    best_d2 = ((x - plon[best]) * coslat) ** 2 + (y - plat[best]) ** 2
+    best_d2[~single] = np.inf
+    # shared cells: the nearest of their few candidates, ranked by a local flat-earth distance
+    sh = np.flatnonzero(~single)
+    j = -own[sh] - 2
+    start, count = cand_start[j], cand_count[j]
+    k = 0
+    while sh.size:
+        c = cand[start + k]
+        d2 = ((x[sh] - plon[c]) * coslat[sh]) ** 2 + (y[sh] - plat[c]) ** 2
+        better = d2 < best_d2[sh]
+        best_d2[sh[better]], best[sh[better]] = d2[better], c[better]
+        k += 1
+        more = count > k
+        sh, start, count = sh[more], start[more], count[more]
+    # the distance on the plane tangent at the mid-latitude: within 10 km of a place it differs
+    # from the great-circle distance by less than 1 mm (relative error about (d / R)²)
+    cos_mid = np.cos(np.radians((y + plat[best]) * 0.5))
+    d = np.sqrt(((x - plon[best]) * cos_mid) ** 2 + (y - plat[best]) ** 2) * M_PER_DEG
+    within = d <= reach_m + places["radius_m"].fill_null(0.0).to_numpy()[best]
+    idx[pts[within]], dist[pts[within]] = best[within], d[within]
     return idx, dist
 
 
@@ -221,9 +236,16 @@ def _marked_cells(places: pl.DataFrame, reach_m: float, cell: float) -> tuple[ND
     per = w * h  # cells marked around each place
     owner = np.repeat(np.arange(len(cx)), per)
     k = np.arange(per.sum()) - np.repeat(np.cumsum(per) - per, per)
-    mx = cx[owner] - nx[owner] + k % w[owner] + _NX // 2
-    my = cy[owner] - ny[owner] + k // w[owner] + _NY // 2
-    return my * 10_000 + mx, owner
+    gx = cx[owner] - nx[owner] + k % w[owner]
+    gy = cy[owner] - ny[owner] + k // w[owner]
+    # keep the cells the reach disc touches: flat-earth distance from the place to the cell's
+    # nearest point, with a margin (a cell kept too many only costs work)
+    x0, y0 = gx * cell, gy * cell
+    px, py = plon[owner], plat[owner]
+    dx = np.maximum(np.maximum(x0 - px, px - (x0 + cell)), 0.0) * np.cos(np.radians(np.minimum(np.abs(py) + 1, 89)))
+    dy = np.maximum(np.maximum(y0 - py, py - (y0 + cell)), 0.0)
+    touch = np.hypot(dx, dy) * 111_195 <= reach[owner] * 1.05 + 200.0
+    return ((gy + _NY // 2) * 10_000 + gx + _NX // 2)[touch], owner[touch]
 
 
 def within(places: pl.DataFrame, lon: ArrayLike, lat: ArrayLike, radius_m: float) -> tuple[NDArray[np.int64], ...]:
