@@ -41,7 +41,7 @@ from darkfleet.lake.store import Lake
 from darkfleet.lake.writer import PartitionWriter
 
 CHUNK_BYTES = 32 << 20  # at most: memory per process grows with it
-MIN_CHUNK_BYTES = 8 << 20
+MIN_CHUNK_BYTES = 16 << 20  # each chunk writes its own files: not too many
 BLOCK_BYTES = 4 << 20
 MIN_HEAD_LINES = 8192
 BOM = b"\xef\xbb\xbf"
@@ -94,10 +94,10 @@ def open_input(path: Path) -> BinaryIO:
 
 
 def chunk_size(size: int) -> int:
-    """Chunk size for a file of ``size`` bytes: about eight chunks, between 8 and 32 MB, so
-    that two processes share even a mid-sized file well. It depends on the size alone, so the
-    lake does not depend on the number of processes."""
-    return min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, size // 8))
+    """Chunk size for a file of ``size`` bytes: about four chunks, between 16 and 32 MB, so
+    that two processes share even a mid-sized file. It depends on the size alone, so the lake
+    does not depend on the number of processes."""
+    return min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, size // 4))
 
 
 def n_chunks(size: int, chunk_bytes: int) -> int:
