@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from darkfleet.ais import nmea
 from darkfleet.ais.bits import repeated
 from darkfleet.ais.decode import Batch, DecodeOptions, Decoder, DecoderState, frame_block
 from darkfleet.lake.store import Lake
@@ -177,6 +178,16 @@ def shifted(state: DecoderState, offset: int) -> DecoderState:
                          for k, parts in state.pending], state.last_gatehouse_us)
 
 
+@dataclass
+class _Head:
+    """The head block as the speculation saw it: its records (with their own times, before any
+    stamping) and the decoder's state after it."""
+
+    rec: nmea.Records | None = None
+    times: np.ndarray | None = None
+    state: DecoderState | None = None
+
+
 class _Blocks:
     """Decoded blocks of one chunk, numbered from line 1 of the chunk."""
 
@@ -196,8 +207,9 @@ class _Blocks:
         fh.seek(start)
         return fh, start, max(start, end)
 
-    def run(self, dec: Decoder, skip: int = 0, head: Callable[[Decoder, object], None] | None = None) -> None:
-        """Decode the blocks from number ``skip`` on with ``dec`` (earlier ones only counted)."""
+    def run(self, dec: Decoder, skip: int = 0, head: _Head | None = None) -> None:
+        """Decode the blocks from number ``skip`` on with ``dec`` (earlier ones only counted);
+        keep what ``head`` asks for of the first block."""
         fh, start, end = self.open()
         with fh:
             line = 1
@@ -207,14 +219,14 @@ class _Blocks:
                 else:
                     rec = frame_block(data, line)
                     if k == 0 and head is not None:
-                        head(dec, rec)
+                        head.rec, head.times = rec, rec.time_us.copy()
                     batch = dec.decode_messages(*dec.assemble(rec))
                     if k < len(self.batches):
                         self.batches[k] = batch
                     else:
                         self.batches.append(batch)
                     if k == 0 and head is not None:
-                        head(dec, None)
+                        head.state = dec.snapshot()
                     line += rec.newlines
             self.lines = line - 1
 
@@ -235,24 +247,16 @@ def decode_chunk(job: ChunkJob, state_in: ChunkState | None,
         redecoded = ""
     else:
         assert wait is not None
-        saved: dict[str, object] = {}
-
-        def keep_head(d: Decoder, rec: object) -> None:
-            if rec is not None:  # before the head block: keep its records and their own times
-                saved["rec"], saved["times"] = rec, rec.time_us.copy()  # type: ignore[attr-defined]
-            else:  # after it: the speculative state
-                saved["state"] = d.snapshot()
-
-        blocks.run(dec, head=keep_head)
+        head = _Head()
+        blocks.run(dec, head=head)
         state_in = wait()
         true = Decoder(job.source, job.decode)
         true.restore(state_in.decoder, -(state_in.next_line - 1))
         redecoded = "head"
-        if "rec" in saved:
-            rec = saved["rec"]
-            rec.time_us = saved["times"]  # type: ignore[attr-defined]
-            blocks.batches[0] = true.decode_messages(*true.assemble(rec))  # type: ignore[arg-type]
-            if true.snapshot() != saved["state"]:
+        if head.rec is not None and head.times is not None:
+            head.rec.time_us = head.times
+            blocks.batches[0] = true.decode_messages(*true.assemble(head.rec))
+            if true.snapshot() != head.state:
                 blocks.run(true, skip=1)  # the head ended in another state: decode the rest again
                 redecoded = "chunk"
             else:
