@@ -154,6 +154,7 @@ class DecoderState:
 
 class Decoder:
     def __init__(self, source: str, options: DecodeOptions | None = None) -> None:
+        bits.reuse_freed_memory()
         self.source = source
         self.options = options or DecodeOptions()
         self.assembler = multipart.Assembler(window_lines=self.options.multipart_window_lines)
