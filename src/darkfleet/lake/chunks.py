@@ -36,7 +36,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from darkfleet.ais import nmea
-from darkfleet.ais.bits import repeated
 from darkfleet.ais.decode import Batch, DecodeOptions, Decoder, DecoderState, frame_block
 from darkfleet.lake.store import Lake
 from darkfleet.lake.writer import PartitionWriter
@@ -268,19 +267,18 @@ def decode_chunk(job: ChunkJob, state_in: ChunkState | None,
     offset = state_in.next_line - 1
     result = ChunkResult(job.chunk, ChunkState(shifted(dec.snapshot(), offset), state_in.next_line + blocks.lines),
                          redecoded=redecoded)
-    placeholder = not job.source
-    if placeholder:
+    if not job.source:  # decoded while the file was hashed
         assert source is not None
         known = source()
         if known is None:
             result.skipped = True
             return result
         job = replace(job, source=known)
-    _write(job, blocks.batches, offset, result, placeholder)
+    _write(job, blocks.batches, offset, result)
     return result
 
 
-def _write(job: ChunkJob, batches: list[Batch], offset: int, result: ChunkResult, placeholder: bool) -> None:
+def _write(job: ChunkJob, batches: list[Batch], offset: int, result: ChunkResult) -> None:
     lake = Lake.open(job.lake_root)
     writer = PartitionWriter(lake, job.source)
     rejects = []
@@ -292,11 +290,8 @@ def _write(job: ChunkJob, batches: list[Batch], offset: int, result: ChunkResult
             if offset:
                 i = rows.schema.get_field_index("line")
                 rows = rows.set_column(i, rows.schema.field(i), pc.add(rows["line"], pa.scalar(offset, pa.int64())))
-            if placeholder:  # decoded before the file was hashed
-                i = rows.schema.get_field_index("source")
-                rows = rows.set_column(i, rows.schema.field(i), repeated(job.source, rows.num_rows))
             writer.add(table, rows)
-        if batch.n_rejects:
+        if batch.n_rejects:  # (the writer puts the source id in the tables' rows)
             rejects.append(batch.reject_table(job.source, job.display_path, offset))
     if rejects:
         lake.write_rejects(job.source, job.chunk, pa.concat_tables(rejects))

@@ -3,9 +3,9 @@
 An input file is ingested in chunks (consecutive byte ranges, see ``darkfleet.lake.ingest``).
 The rows of a chunk are buffered per table; at the end of the chunk they are split by UTC day,
 sorted by (mmsi, ts, line) and written in files of at most ``rows_per_file`` rows, named
-``part-<source>-<chunk>-<k>``. File names and contents depend only on the chunk's rows, so a
-chunk decoded in another process, or again after a crash, gives the same files; memory is
-bounded by the size of a chunk.
+``part-<source>-<chunk>-<k>``; their ``source`` column is the writer's source id. File names
+and contents depend only on the chunk's rows, so a chunk decoded in another process, or again
+after a crash, gives the same files; memory is bounded by the size of a chunk.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from darkfleet.ais.bits import arrow, numpy_of
+from darkfleet.ais.bits import arrow, numpy_of, repeated
 from darkfleet.lake.store import Lake
 
 US_PER_DAY = 86_400_000_000
@@ -48,7 +48,11 @@ class PartitionWriter:
             # One sort for all days: (day, mmsi, ts, line), then each day is a slice.
             order = np.lexsort((numpy_of(rows["line"]), numpy_of(pc.cast(rows["ts"], pa.int64())),
                                 numpy_of(rows["mmsi"]), day))
-            rows, day = rows.take(arrow(order, pa.int64())), day[order]
+            # The source column is one value: left out of the reordering and put back after it.
+            i = rows.schema.get_field_index("source")
+            field = rows.schema.field(i)
+            rows = rows.remove_column(i).take(arrow(order, pa.int64()))
+            rows, day = rows.add_column(i, field, repeated(self.source, rows.num_rows)), day[order]
             cuts = [0, *(np.flatnonzero(np.diff(day)) + 1).tolist(), len(day)]
             # Dictionaries only where values repeat (text columns); numbers compress well without.
             dictionary = [f.name for f in rows.schema if pa.types.is_string(f.type) and f.name != "payload"]
