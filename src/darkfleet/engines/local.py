@@ -47,6 +47,7 @@ from darkfleet.engines.steps import (
 from darkfleet.events.encounters import GRID_SCHEMA
 from darkfleet.events.gaps import CANDIDATE_SCHEMA
 from darkfleet.events.spoofing import PARTIAL_SCHEMA as SPOOF_PARTIAL_SCHEMA
+from darkfleet.events.spoofing import SHARED_SCHEMA
 from darkfleet.lake.store import Lake
 from darkfleet.tracks.clean import SIZE_SCHEMA, segment_table
 
@@ -68,13 +69,14 @@ class LocalEngine:
                 ctx = ctx.with_segments(segment_table(pl.concat([s.sizes for s in sizes]), ctx.config.clean))
                 say(f"segments: {ctx.segments.height if ctx.segments is not None else 0:,}")
             shards = _walk(lake, days, n, pool, ctx, _DetectShard, say)
+            grid = pl.concat([g for s in shards for g in s.grids] or [pl.DataFrame(schema=GRID_SCHEMA)])
+            grid = grid.with_columns(_day=day_of_slot(pl.col("slot"), ctx.config.encounters.grid_step_min))
+            by_day = [g.drop("_day") for _, g in grid.group_by("_day", maintain_order=True)]
+            pairs = pl.concat(list(pool.map(lambda g: pair_step(g, ctx), by_day))  # pairs exist within a slot
+                              or [pair_step(pl.DataFrame(schema=GRID_SCHEMA), ctx)])
         partials = pl.concat([p for s in shards for p in s.reception] or [reception_step(_empty_positions(), ctx)])
         ctx = ctx.with_reception(reception_maps(partials, ctx))
-        grid = pl.concat([g for s in shards for g in s.grids] or [pl.DataFrame(schema=GRID_SCHEMA)])
-        grid = grid.with_columns(_day=day_of_slot(pl.col("slot"), ctx.config.encounters.grid_step_min))
-        pairs = pl.concat([pair_step(g.drop("_day"), ctx) for _, g in grid.group_by("_day", maintain_order=True)]
-                          or [pair_step(pl.DataFrame(schema=GRID_SCHEMA), ctx)])
-        shared = pl.concat([s for sh in shards for s in sh.shared] or [shared_step(_empty_positions(), ctx)])
+        shared = pl.concat([s for sh in shards for s in sh.shared] or [pl.DataFrame(schema=SHARED_SCHEMA)])
         gaps = pl.concat([g for s in shards for g in s.gaps] or [pl.DataFrame(schema=CANDIDATE_SCHEMA)])
         spoofing = pl.concat([p for s in shards for p in s.spoofing] or [pl.DataFrame(schema=SPOOF_PARTIAL_SCHEMA)])
         events = finish_events([e for s in shards for e in s.events], gaps, spoofing, pairs, shared,
@@ -143,10 +145,20 @@ class _DetectShard(_Shard):
         self.events.append(settle(res.events, last, self.prev, final))
         self.gaps.append(settle(res.gaps, last, self.prev, final))
         self.spoofing.append(res.spoofing)
-        self.grids.append(res.grid)
+        self.grids.append(_new_slots(res.grid, self.prev, self.ctx))
         self.cleaned_out.append(res.cleaned_out)
         self.carry = carry_rows(res.rows.drop("_carried"), since)
         self.prev = last if self.prev is None else pl.concat([self.prev, last]).group_by("mmsi").agg(pl.col("t").max())
+
+
+def _new_slots(grid: pl.DataFrame, prev: pl.DataFrame | None, ctx: Context) -> pl.DataFrame:
+    """Grid points from before a vessel's last row of the previous batches came from carried rows
+    and were found then."""
+    if prev is None or grid.height == 0:
+        return grid
+    step_us = ctx.config.encounters.grid_step_min * 60_000_000
+    return (grid.join(prev, on="mmsi", how="left")
+            .filter(pl.col("t").is_null() | (pl.col("slot") * step_us >= pl.col("t"))).drop("t"))
 
 
 def _walk(lake: Lake, days: list[str], n: int, pool: ThreadPoolExecutor, ctx: Context, kind: type[_Shard],

@@ -293,8 +293,10 @@ class Detection:
 
 
 def pair_step(grid: pl.DataFrame, ctx: Context) -> pl.DataFrame:
-    """Encounter stage 2 on grid points of one time partition."""
-    return close_pairs(grid.unique(["mmsi", "slot"], keep="first").sort("mmsi", "slot"), ctx.config.encounters)
+    """Encounter stage 2 on grid points of one time partition. One point per vessel and slot: two
+    segments of one MMSI (two transmitters) in one slot give the one west-, then south-most."""
+    one = grid.sort("mmsi", "slot", "lon", "lat").unique(["mmsi", "slot"], keep="first", maintain_order=True)
+    return close_pairs(one, ctx.config.encounters)
 
 
 def finish_events(parts: list[pl.DataFrame], gaps: pl.DataFrame, spoofing: pl.DataFrame, pairs: pl.DataFrame,

@@ -102,22 +102,36 @@ def close_pairs(grid: pl.DataFrame, params: EncounterParams) -> pl.DataFrame:
     top = min(float(grid["lat"].abs().max()), 85.0)  # type: ignore[arg-type]
     lat_step = cell_m / M_PER_DEG_LAT
     lon_step = lat_step / np.cos(np.radians(top))
-    g = grid.with_columns(
-        cy=(pl.col("lat") / lat_step).floor().cast(pl.Int64),
-        cx=(pl.col("lon") / lon_step).floor().cast(pl.Int64),
-    )
-    shifts = pl.DataFrame({"dx": [-1, -1, -1, 0, 0, 0, 1, 1, 1], "dy": [-1, 0, 1] * 3})
-    other = (g.join(shifts, how="cross")
-             .select(pl.col("slot"), (pl.col("cx") + pl.col("dx")).alias("cx"),
-                     (pl.col("cy") + pl.col("dy")).alias("cy"),
-                     pl.col("mmsi").alias("other_mmsi"), pl.col("lon").alias("o_lon"), pl.col("lat").alias("o_lat"),
-                     pl.col("sog_kn").alias("o_sog"), pl.col("ref").alias("other_ref")))
-    pairs = (g.join(other, on=["slot", "cx", "cy"])
-             .filter(pl.col("mmsi") < pl.col("other_mmsi"))
+    cy = np.floor(grid["lat"].to_numpy() / lat_step).astype(np.int64)
+    cx = np.floor(grid["lon"].to_numpy() / lon_step).astype(np.int64)
+    slot = grid["slot"].to_numpy()
+    # one integer key per (slot, cell): 20 bits of column, 17 of row, the rest for the slot
+    x0, y0, s0 = cx.min() - 1, cy.min() - 1, slot.min()
+    if cx.max() - x0 + 1 >= 1 << 20 or cy.max() - y0 + 1 >= 1 << 17 or slot.max() - s0 >= 1 << 26:
+        raise ValueError("encounter grid too wide for one pairing partition; partition it by time")
+    key = ((slot - s0) << 37) | ((cy - y0) << 20) | (cx - x0)
+    g = grid.with_columns(_key=pl.Series(key))
+    # Each point meets the points of its own cell and of four of the eight neighbouring ones: every
+    # pair of neighbouring cells once. (The same cell gives both orders: mmsi < other keeps one.)
+    half = pl.DataFrame({"_d": [0, 1, (1 << 20) - 1, 1 << 20, (1 << 20) + 1]})
+    other = (g.join(half, how="cross")
+             .select((pl.col("_key") + pl.col("_d")).alias("_key"), "_d", pl.col("mmsi").alias("o_mmsi"),
+                     pl.col("lon").alias("o_lon"), pl.col("lat").alias("o_lat"), pl.col("sog_kn").alias("o_sog"),
+                     pl.col("ref").alias("o_ref")))
+    a_first = pl.col("mmsi") < pl.col("o_mmsi")
+
+    def pick(mine: str, theirs: str) -> pl.Expr:  # the lower MMSI's value first
+        return pl.when(a_first).then(pl.col(mine)).otherwise(pl.col(theirs))
+
+    pairs = (g.join(other, on="_key")
+             .filter((pl.col("mmsi") != pl.col("o_mmsi")) & ((pl.col("_d") != 0) | a_first))
              .with_columns(distance_m=haversine_expr(pl.col("lon"), pl.col("lat"), pl.col("o_lon"), pl.col("o_lat")))
              .filter(pl.col("distance_m") <= params.max_distance_m)
-             .with_columns(lon=(pl.col("lon") + pl.col("o_lon")) / 2, lat=(pl.col("lat") + pl.col("o_lat")) / 2,
-                           sog_kn=pl.max_horizontal("sog_kn", "o_sog")))
+             .select(pick("mmsi", "o_mmsi").alias("mmsi"), pick("o_mmsi", "mmsi").alias("other_mmsi"), "slot",
+                     ((pl.col("lon") + pl.col("o_lon")) / 2).alias("lon"),
+                     ((pl.col("lat") + pl.col("o_lat")) / 2).alias("lat"), "distance_m",
+                     pl.max_horizontal("sog_kn", "o_sog").alias("sog_kn"),
+                     pick("ref", "o_ref").alias("ref"), pick("o_ref", "ref").alias("other_ref")))
     return pairs.select(list(PAIR_SCHEMA)).unique(["mmsi", "other_mmsi", "slot"], keep="first").sort(
         "mmsi", "other_mmsi", "slot")
 
