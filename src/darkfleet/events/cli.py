@@ -77,6 +77,8 @@ def detect(
     cleaned = Table("cleaning", "positions")
     for reason, n in cleaning.items():
         cleaned.add_row(reason, f"{n:,}")
+    if not cleaning:
+        cleaned.add_row("nothing removed or re-assigned", "0")
     out.print(cleaned)
     err.print(f"stored in {events_glob(store)}; removed and re-assigned positions in {cleaned_file} "
               f"(view cleaned_out); {anchorages.height} inferred anchorages in {anchorage_file}")
