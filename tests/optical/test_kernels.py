@@ -11,13 +11,25 @@ import pytest
 from affine import Affine
 
 from darkfleet.imagery.optical.activity import SurgeParams, flag_surges, svg_chart
-from darkfleet.imagery.optical.change import ChangeParams, detect_change
+from darkfleet.imagery.optical.change import FEATURE_NAMES as CHANGE_FEATURES
+from darkfleet.imagery.optical.change import ChangeParams, CvaParams, change_features, cva_change, detect_change
 from darkfleet.imagery.optical.count import CountParams, count_objects, summarise
 from darkfleet.imagery.optical.labels import rle_decode
 from darkfleet.imagery.optical.observations import Observation, load_observations, store_observation
 from darkfleet.imagery.optical.scene import OpticalScene, ground_pixel_m, pixel_lonlat, to_stac_item
 from darkfleet.imagery.optical.scoring import Score, mask_score, match_points, match_points_to_masks
-from darkfleet.imagery.optical.ships import ShipParams, component_moments, detect_ships
+from darkfleet.imagery.optical.ships import (
+    FEATURE_NAMES,
+    ShipParams,
+    _BoxMeans,
+    _LabelStats,
+    candidate_features,
+    component_moments,
+    detect_ships,
+    non_max_suppression,
+    scene_stats,
+)
+from darkfleet.imagery.optical.trees import TreeEnsemble
 from darkfleet.imagery.optical.water import WaterParams, ndwi, water_mask
 
 
@@ -56,7 +68,7 @@ def test_water_mask_and_holes() -> None:
 
 def test_detect_ships_finds_planted_ships() -> None:
     bands, ships = make_harbour()
-    det, _ = detect_ships(bands, 10.0, ShipParams())
+    det = detect_ships(bands, 10.0, ShipParams())
     got = det.select("row", "col").to_numpy()
     s = match_points(got, np.array(ships, float), 3.0)
     assert s.tp == 2
@@ -64,6 +76,95 @@ def test_detect_ships_finds_planted_ships() -> None:
     assert np.allclose(best["length_m"].to_numpy(), 250, rtol=0.1)
     # Horizontal hulls: long axis across the image, 90° from up.
     assert np.allclose(best["orientation_deg"].to_numpy(), 90, atol=2)
+
+
+def test_ship_candidates_and_features() -> None:
+    bands, ships = make_harbour()
+    c = candidate_features(bands, 10.0, scene_stats(bands))
+    assert c.features.shape == (c.n, len(FEATURE_NAMES)) and np.isfinite(c.features).all()
+    for r, col in ships:
+        k = c.labels[r, col]
+        assert k > 0
+        f = dict(zip(FEATURE_NAMES, c.features[k - 1], strict=True))
+        assert f["hole_fraction"] == 1.0 and f["ring1_sea"] == 1.0
+        assert f["length_m"] == pytest.approx(250, rel=0.05) and f["width_m"] == pytest.approx(50, rel=0.05)
+        assert f["log_ratio_mean"] > 1.0  # about e^1.6 ≈ 5× the water's brightness
+
+
+def test_blocks_give_the_whole_scene_result() -> None:
+    """A scene cut into overlapping blocks (threads) finds what it finds in one piece."""
+    rng = np.random.default_rng(3)
+    h, w = 700, 900
+    g = 1500.0 + rng.normal(0, 30, (h, w))
+    n = 500.0 + rng.normal(0, 30, (h, w))
+    g[:, :150], n[:, :150] = 1800.0, 3000.0
+    for r, c in rng.integers(20, [h - 20, w - 40], size=(25, 2)):
+        if c > 180:
+            g[r - 2 : r + 3, c - 12 : c + 13], n[r - 2 : r + 3, c - 12 : c + 13] = 4000.0, 6000.0
+    bands = {"B02": g, "B03": g, "B04": g, "B08": n}
+    bands = {k: v.astype(np.float32) for k, v in bands.items()}
+    whole = detect_ships(bands, 10.0, ShipParams())
+    blocks = detect_ships(bands, 10.0, ShipParams(block_px=256, halo_px=128, workers=2))
+    assert whole.height >= 10
+    a = whole.sort("row", "col").select("row", "col").to_numpy()
+    b = blocks.sort("row", "col").select("row", "col").to_numpy()
+    assert a.shape == b.shape and np.allclose(a, b)
+
+
+def test_label_stats_and_box_means() -> None:
+    rng = np.random.default_rng(5)
+    lab = np.zeros((40, 50), np.int32)
+    lab[2:6, 3:9], lab[20:31, 10:12], lab[35, 45] = 1, 2, 3
+    v = rng.normal(size=lab.shape)
+    st = _LabelStats(lab, 3)
+    idx = [1, 2, 3]
+    assert np.allclose(st.mean(v), [v[lab == i].mean() for i in idx])
+    assert np.allclose(st.max(v), [v[lab == i].max() for i in idx])
+    assert np.allclose(st.min(v), [v[lab == i].min() for i in idx])
+    box = _BoxMeans(v.astype(np.float32))
+    rows, cols = np.array([0, 20, 39]), np.array([0, 25, 49])
+    want = [v[max(r - 3, 0) : r + 4, max(c - 3, 0) : c + 4].mean() for r, c in zip(rows, cols, strict=True)]
+    assert np.allclose(box.at(rows, cols, 7), want, atol=1e-5)
+
+
+def test_non_max_suppression_keeps_the_best() -> None:
+    rows = np.array([0.0, 1.0, 10.0, 10.5])
+    cols = np.array([0.0, 0.0, 0.0, 0.0])
+    keep = non_max_suppression(rows, cols, np.array([0.5, 0.9, 0.3, 0.2]), 2.0)
+    assert sorted(keep.tolist()) == [1, 2]
+
+
+def test_tree_ensemble_by_hand_and_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Two stumps: x0 <= 1 → -1 else +1; x1 <= 0 → 0.5 (NaN goes left) else -0.5.
+    model = TreeEnsemble(
+        feature_names=("a", "b"),
+        bias=0.25,
+        feature=np.array([0, -1, -1, 1, -1, -1], np.int32),
+        threshold=np.array([1.0, 0, 0, 0.0, 0, 0]),
+        missing_left=np.array([0, 0, 0, 1, 0, 0], bool),
+        left=np.array([1, -1, -1, 4, -1, -1], np.int32),
+        right=np.array([2, -1, -1, 5, -1, -1], np.int32),
+        value=np.array([0, -1.0, 1.0, 0, 0.5, -0.5]),
+        roots=np.array([0, 3], np.int32),
+    )
+    x = np.array([[0.0, -1.0], [2.0, 1.0], [1.0, np.nan]])
+    assert np.allclose(model.decision_function(x), [0.25 - 1 + 0.5, 0.25 + 1 - 0.5, 0.25 - 1 + 0.5])
+    model.save(tmp_path / "m.json")
+    again = TreeEnsemble.load(tmp_path / "m.json")
+    assert np.allclose(again.predict_proba(x), model.predict_proba(x)) and again.depth == 1
+
+
+def test_tree_export_matches_sklearn() -> None:
+    sklearn_ensemble = pytest.importorskip("sklearn.ensemble")
+    from darkfleet.imagery.optical.trees import from_sklearn
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 4))
+    x[::40, 2] = np.nan
+    y = (x[:, 0] + x[:, 1] ** 2 > 1) | (np.nan_to_num(x[:, 2]) > 1.5)
+    clf = sklearn_ensemble.HistGradientBoostingClassifier(max_iter=30, max_depth=4, random_state=0).fit(x, y)
+    model = from_sklearn(clf, ("a", "b", "c", "d"), x)  # raises on any disagreement
+    assert model.n_trees == 30 and model.meta["trained_with"].startswith("scikit-learn")
 
 
 def test_component_moments_rectangle() -> None:
@@ -127,21 +228,58 @@ def test_scores() -> None:
     assert mask_score(a, np.array([[True, True], [False, True]])).as_dict()["f1"] == pytest.approx(2 / 3, abs=1e-4)
 
 
-def test_change_finds_new_building_and_flags_shift() -> None:
+def _change_pair() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(1)
-    before = rng.normal(100, 5, (120, 120, 3)).astype(np.float32)
+    before = np.clip(ndimage_smooth(rng.normal(100, 12, (120, 120, 3))), 0, 255).astype(np.float32)
     after = before * 1.3 + 10  # another sun: normalisation removes it
-    after[40:60, 40:60] += 120
-    res = detect_change(before, after, 10.0, ChangeParams())
-    assert res.coregistered
+    after[40:60, 40:60] = [250, 245, 240]  # a new bright roof
     truth = np.zeros((120, 120), bool)
     truth[40:60, 40:60] = True
+    return before, after, truth
+
+
+def ndimage_smooth(a: np.ndarray) -> np.ndarray:
+    from scipy import ndimage
+
+    return ndimage.gaussian_filter(a, (1, 1, 0))
+
+
+def cva_stump(threshold: float) -> TreeEnsemble:
+    """A one-split change model: change where the 2 px-smoothed change vector exceeds ``threshold``
+    (the packaged OSCD model is scored on real pairs in test_real_data.py)."""
+    k = CHANGE_FEATURES.index("cva_s2")
+    return TreeEnsemble(
+        feature_names=CHANGE_FEATURES,
+        bias=0.0,
+        feature=np.array([k, -1, -1], np.int32),
+        threshold=np.array([threshold, 0.0, 0.0]),
+        missing_left=np.zeros(3, bool),
+        left=np.array([1, -1, -1], np.int32),
+        right=np.array([2, -1, -1], np.int32),
+        value=np.array([0.0, -5.0, 5.0]),
+        roots=np.array([0], np.int32),
+        meta={"threshold": 0.5},
+    )
+
+
+def test_change_finds_new_building_and_flags_shift() -> None:
+    before, after, truth = _change_pair()
+    res = detect_change(before, after, 10.0, ChangeParams(), model=cva_stump(1.5))
+    assert res.coregistered
     s = mask_score(res.mask, truth)
     assert s.f1 > 0.8
     assert res.changed_area_m2 == pytest.approx(res.mask.sum() * 100)
-    assert len(res.polygons_px) >= 1
-    shifted = detect_change(before, np.roll(before, 3, axis=1), 10.0)
+    assert len(res.polygons_px) >= 1 and res.method == "optical-change-2"
+    shifted = detect_change(before, np.roll(before, 3, axis=1), 10.0, model=cva_stump(1.5))
     assert not shifted.coregistered and abs(shifted.shift_px[1]) == pytest.approx(3, abs=0.2)
+
+
+def test_change_features_shape_and_cva_baseline() -> None:
+    before, after, truth = _change_pair()
+    f = change_features(before, after)
+    assert f.shape == (120, 120, len(CHANGE_FEATURES)) and np.isfinite(f).all()
+    res = cva_change(before, after, 10.0, CvaParams(max_change_fraction=0.05))
+    assert mask_score(res.mask, truth).f1 > 0.8
 
 
 def test_count_splits_rows_of_touching_objects() -> None:

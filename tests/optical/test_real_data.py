@@ -1,9 +1,12 @@
 """Accuracy on the real labelled data in ../shared/data/optical (and change/levir).
 
 Measured figures are printed (``pytest -s``) and asserted against the levels measured when the
-methods were written, so a regression fails. The issue's floors (ships F1 ≥ 0.85, OSCD F1 ≥ 0.5)
-are NOT met by these training-free methods: they are recorded as strict xfails, which fail the
-day a better method reaches them, so the floor tests get turned on.
+methods were written, so a regression fails. The learned classifiers are scored on data they
+were not trained on: ships leave-one-port-out, change leave-one-city-out, each fold's threshold
+chosen on the other ports / cities only (the training runs inside these tests). The issue's
+floors (ships F1 ≥ 0.85, OSCD F1 ≥ 0.5) are not met: they are recorded as strict xfails with
+the measured figures, which fail the day a better method reaches them, so the floor tests get
+turned on.
 """
 
 from __future__ import annotations
@@ -14,52 +17,64 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from darkfleet.imagery.optical.change import detect_change
+from darkfleet.imagery.optical import change_model as cm
+from darkfleet.imagery.optical import ship_model as sm
+from darkfleet.imagery.optical.change import cva_change, detect_change
 from darkfleet.imagery.optical.count import PRESETS, count_objects
-from darkfleet.imagery.optical.labels import coco_instance_labels, read_dota
-from darkfleet.imagery.optical.readers import read_rgb, read_s2_directory
-from darkfleet.imagery.optical.scene import ground_pixel_m
+from darkfleet.imagery.optical.labels import read_dota
+from darkfleet.imagery.optical.readers import read_rgb
 from darkfleet.imagery.optical.scoring import Score, mask_score, match_points, match_points_to_masks
-from darkfleet.imagery.optical.ships import detect_ships
 
-PORTS = ("busan", "honolulu", "casablanca", "genoa", "gdynia")
-MATCH_M = 30.0  # the issue's criterion: centre within 30 m of a labelled vessel's mask
-
-
-def _ship_scores(shared: Path) -> dict[str, Score]:
-    base = shared / "optical" / "sen2ships"
-    if not base.is_dir():
-        pytest.skip(f"{base} is absent")
-    out: dict[str, Score] = {}
-    for port in PORTS:
-        if not (base / port).is_dir():
-            continue  # ports whose imagery is absent are skipped, as the README says
-        scene = read_s2_directory(base / port)
-        labels = coco_instance_labels(base / "coco_annotations.json", f"{port}_")
-        assert labels is not None and labels.shape == scene.shape
-        px = ground_pixel_m(scene)  # EPSG:3857: 10 Web-Mercator m ≈ 10·cos(lat) m on the ground
-        det, _ = detect_ships(scene.bands, px)
-        out[port] = match_points_to_masks(det["row"].to_numpy(), det["col"].to_numpy(), labels, MATCH_M / px)
-    return out
+pytest.importorskip("sklearn", reason="the held-out evaluations train models with scikit-learn")
 
 
 @pytest.fixture(scope="module")
-def ship_scores(shared_data: Path) -> dict[str, Score]:
-    return _ship_scores(shared_data)
+def ports(shared_data: Path) -> list[sm.PortCandidates]:
+    base = shared_data / "optical" / "sen2ships"
+    if not base.is_dir():
+        pytest.skip(f"{base} is absent")
+    return sm.load_ports(base)  # ports whose imagery is absent are skipped, as the README says
 
 
-def test_ships_sen2ships(ship_scores: dict[str, Score]) -> None:
-    total = sum(ship_scores.values(), Score(0, 0, 0))
-    for port, s in ship_scores.items():
-        print(f"ships {port}: {s.as_dict()}")
-    print(f"ships overall: {total.as_dict()}")
-    assert len(ship_scores) == 5
-    assert total.recall >= 0.6 and total.f1 >= 0.19  # measured: R 0.65, F1 0.21
+@pytest.fixture(scope="module")
+def ship_folds(ports: list[sm.PortCandidates]) -> list[sm.FoldResult]:
+    return sm.leave_one_port_out(ports)
 
 
-@pytest.mark.xfail(strict=True, reason="issue floor F1 ≥ 0.85 per port not reached by the training-free detector")
-def test_ships_floor(ship_scores: dict[str, Score]) -> None:
-    assert all(s.f1 >= 0.85 for s in ship_scores.values())
+def test_ship_candidates_keep_most_vessels(ports: list[sm.PortCandidates]) -> None:
+    """The candidate generator is the recall ceiling: every candidate kept, one per vessel."""
+    total = Score(0, 0, 0)
+    for p in ports:
+        m = p.candidates.moments
+        s = match_points_to_masks(m["row"], m["col"], p.labels, p.match_px)
+        print(f"candidates {p.port}: {p.candidates.n} candidates, {s.tp} of {s.tp + s.fn} vessels reachable")
+        total = total + s
+    assert len(ports) == 5
+    assert total.recall >= 0.85  # measured: 116 of 130 (0.89)
+
+
+def test_ships_leave_one_port_out(ship_folds: list[sm.FoldResult]) -> None:
+    total = sum((f.score for f in ship_folds), Score(0, 0, 0))
+    for f in ship_folds:
+        print(f"ships held out {f.port} (threshold {f.threshold:.3f} from the other ports): {f.score.as_dict()}")
+    print(f"ships held out overall: {total.as_dict()}")
+    assert len(ship_folds) == 5
+    assert total.f1 >= 0.25  # measured: P 0.28, R 0.31, F1 0.29 (training-free detector: F1 0.21)
+
+
+@pytest.mark.xfail(strict=True, reason="issue floor F1 ≥ 0.85 not reached: held-out F1 0.29 (per port 0.23–0.46)")
+def test_ships_floor(ship_folds: list[sm.FoldResult]) -> None:
+    total = sum((f.score for f in ship_folds), Score(0, 0, 0))
+    assert total.f1 >= 0.85
+
+
+def test_packaged_ship_model_reproduces(ports: list[sm.PortCandidates]) -> None:
+    """``darkfleet optical train ships`` (seeded) rebuilds the shipped model from the data."""
+    shipped = sm.default_model()
+    rebuilt = sm.train_packaged_model(ports)
+    x = np.vstack([p.candidates.features for p in ports])
+    assert rebuilt.meta["threshold"] == shipped.meta["threshold"]
+    assert np.allclose(rebuilt.predict_proba(x), shipped.predict_proba(x), atol=1e-9)
 
 
 def _dota(shared: Path, image: str, category: str, preset: str) -> tuple[int, int, Score]:
@@ -85,27 +100,11 @@ def test_dota_marina(shared_data: Path) -> None:
     assert s.f1 >= 0.3  # measured: 218 of 531, F1 0.33: packed boats merge
 
 
-def _read_mask(p: Path) -> np.ndarray:
-    a = np.asarray(Image.open(p))
-    return (a[..., 0] if a.ndim == 3 else a) > 0
-
-
 def _rgb(p: Path) -> np.ndarray:
     return np.asarray(Image.open(p))[..., :3]
 
 
 def _change_pairs(shared: Path, dataset: str) -> list[tuple[str, Path, Path, Path, float]]:
-    if dataset == "oscd":
-        base = shared / "optical" / "oscd"
-        return (
-            [
-                (c.name, c / "pair/img1.png", c / "pair/img2.png", c / "cm/cm.png", 10.0)
-                for c in sorted(base.iterdir())
-                if (c / "cm/cm.png").is_file()
-            ]
-            if base.is_dir()
-            else []
-        )
     if dataset == "airchange":
         base = shared / "optical" / "airchange"
         return (
@@ -125,54 +124,77 @@ def _change_pairs(shared: Path, dataset: str) -> list[tuple[str, Path, Path, Pat
     )
 
 
-def _change_score(shared: Path, dataset: str) -> tuple[Score, dict[str, Score]]:
+def _packaged_scores(shared: Path, dataset: str) -> tuple[dict[str, Score], dict[str, Score]]:
+    """The packaged (OSCD-trained) model and the training-free CVA on a dataset it never saw."""
     pairs = _change_pairs(shared, dataset)
     if not pairs:
         pytest.skip(f"no {dataset} pairs under {shared}")
-    per: dict[str, Score] = {}
+    learned: dict[str, Score] = {}
+    cva: dict[str, Score] = {}
     for name, a, b, gt, px in pairs:
-        res = detect_change(_rgb(a), _rgb(b), px)
-        per[name] = mask_score(res.mask, _read_mask(gt))
-    total = sum(per.values(), Score(0, 0, 0))
-    print(
-        f"change {dataset}: pooled {total.as_dict()}; mean F1 {np.mean([s.f1 for s in per.values()]):.3f}; "
-        + " ".join(f"{k}={v.f1:.2f}" for k, v in per.items())
-    )
-    return total, per
+        before, after, truth = _rgb(a), _rgb(b), cm.read_mask(gt)
+        learned[name] = mask_score(detect_change(before, after, px).mask, truth)
+        cva[name] = mask_score(cva_change(before, after, px).mask, truth)
+    for tag, per in (("learned (OSCD-trained)", learned), ("CVA (no training)", cva)):
+        total = sum(per.values(), Score(0, 0, 0))
+        print(f"change {dataset} {tag}: pooled {total.as_dict()}; mean F1 {np.mean([s.f1 for s in per.values()]):.3f}")
+    return learned, cva
 
 
-def test_change_oscd(shared_data: Path) -> None:
-    total, _ = _change_score(shared_data, "oscd")
-    assert total.f1 >= 0.35  # measured: pooled 0.39, mean 0.30
+@pytest.fixture(scope="module")
+def oscd(shared_data: Path) -> list[cm.Pair]:
+    items = cm.oscd_pairs(shared_data / "optical" / "oscd")
+    if not items:
+        pytest.skip(f"no OSCD pairs under {shared_data}")
+    return cm.load_pairs(items)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue floor F1 ≥ 0.5 on OSCD not reached by unsupervised change vector analysis"
-)
-def test_change_oscd_floor(shared_data: Path) -> None:
-    total, _ = _change_score(shared_data, "oscd")
+@pytest.fixture(scope="module")
+def oscd_folds(oscd: list[cm.Pair]) -> list[cm.CityResult]:
+    return cm.leave_one_city_out(oscd)[0]
+
+
+def test_change_oscd_leave_one_city_out(oscd_folds: list[cm.CityResult], shared_data: Path) -> None:
+    total = sum((r.score for r in oscd_folds), Score(0, 0, 0))
+    for r in oscd_folds:
+        print(f"change OSCD held out {r.name} (threshold {r.threshold:.3f} from the other cities): {r.score.as_dict()}")
+    cva = Score(0, 0, 0)
+    for _name, a, b, gt in cm.oscd_pairs(shared_data / "optical" / "oscd"):
+        cva = cva + mask_score(cva_change(_rgb(a), _rgb(b), 10.0).mask, cm.read_mask(gt))
+    print(f"change OSCD held out pooled: {total.as_dict()}; mean F1 {np.mean([r.score.f1 for r in oscd_folds]):.3f}")
+    print(f"change OSCD CVA (no training) pooled: {cva.as_dict()}")
+    assert len(oscd_folds) == 6
+    assert total.f1 >= 0.4  # measured: pooled 0.456, mean 0.35 (CVA 0.39)
+    assert cva.f1 >= 0.35  # measured: 0.39
+
+
+@pytest.mark.xfail(strict=True, reason="issue floor F1 ≥ 0.5 on OSCD not reached: held-out pooled F1 0.456")
+def test_change_oscd_floor(oscd_folds: list[cm.CityResult]) -> None:
+    total = sum((r.score for r in oscd_folds), Score(0, 0, 0))
     assert total.f1 >= 0.5
 
 
 def test_change_airchange(shared_data: Path) -> None:
-    total, _ = _change_score(shared_data, "airchange")
-    assert total.f1 >= 0.15  # measured: 0.21 (Archieve only is staged)
+    learned, cva = _packaged_scores(shared_data, "airchange")
+    assert sum(learned.values(), Score(0, 0, 0)).f1 >= 0.12  # measured: 0.16 (trained on 10 m OSCD; this is 1.5 m)
+    assert sum(cva.values(), Score(0, 0, 0)).f1 >= 0.15  # measured: 0.21 (Archieve only is staged)
 
 
 def test_change_levir_with_published_baselines(shared_data: Path) -> None:
-    total, per = _change_score(shared_data, "levir")
+    learned, cva = _packaged_scores(shared_data, "levir")
     base = shared_data / "change" / "levir"
+    scored = [n for n in learned if (base / "predict_CD_BIT" / f"{n}.png").is_file()]
     rows = {
-        "darkfleet (CVA, no training)": sum(
-            (per[n] for n in per if (base / "predict_CD_BIT" / f"{n}.png").is_file()), Score(0, 0, 0)
-        )
+        "darkfleet learned (OSCD-trained, 10 m)": sum((learned[n] for n in scored), Score(0, 0, 0)),
+        "darkfleet CVA (no training)": sum((cva[n] for n in scored), Score(0, 0, 0)),
     }
     for d in sorted(base.glob("predict_*")):
         s = Score(0, 0, 0)
         for f in sorted(d.glob("*.png")):
-            s = s + mask_score(_read_mask(f), _read_mask(base / "label" / f.name))
+            s = s + mask_score(cm.read_mask(f), cm.read_mask(base / "label" / f.name))
         rows[d.name.removeprefix("predict_")] = s
     for k, s in rows.items():
         print(f"levir {k}: F1 {s.f1:.3f} P {s.precision:.3f} R {s.recall:.3f}")
     assert all(s.f1 > 0.7 for k, s in rows.items() if not k.startswith("darkfleet"))  # the published models
-    assert total.f1 >= 0.01  # measured: 0.02 — CVA sees every roof and shadow change, LEVIR labels buildings only
+    # Neither darkfleet method was trained on 0.5 m building change: LEVIR labels buildings only.
+    assert rows["darkfleet learned (OSCD-trained, 10 m)"].f1 >= 0.05  # measured: 0.08 (CVA 0.02)

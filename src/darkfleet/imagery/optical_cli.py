@@ -37,7 +37,7 @@ def ships(
     paths: Annotated[list[Path], typer.Argument(help="Scene directories of Sentinel-2 band files, or GeoTIFFs.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array of detections.")] = False,
 ) -> None:
-    """Ships on water and alongside quays (NDWI water mask, no training)."""
+    """Ships on water and alongside quays (NDWI candidates scored by the packaged classifier)."""
     from darkfleet.imagery.optical.pipeline import ships_in
     from darkfleet.imagery.optical.readers import ReadError
 
@@ -105,7 +105,7 @@ def change(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Change mask, changed area (m²) and changed regions between two images."""
+    """Change mask, changed area (m²) and changed regions between two images (learned model)."""
     from darkfleet.imagery.optical.pipeline import change_between, write_mask_png
     from darkfleet.imagery.optical.readers import ReadError
 
@@ -119,6 +119,7 @@ def change(
     doc = {
         "before": str(before),
         "after": str(after),
+        "method": res.method,
         "coregistered": res.coregistered,
         "shift_px": list(res.shift_px),
         "threshold": res.threshold,
@@ -231,3 +232,64 @@ def confirm(
     )
     path = store_observation(lake, obs)
     typer.echo(f"stored {obs.observation_id} in {path}")
+
+
+@optical_app.command()
+def train(
+    what: Annotated[str, typer.Argument(help="ships (sen2ships ports) or change (OSCD city pairs).")],
+    data: Annotated[Path, typer.Option("--data", help="The shared data directory (holds optical/).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Model file to write (default: the packaged model's path).")
+    ] = None,
+    evaluate: Annotated[
+        bool, typer.Option("--evaluate", help="Also print the held-out (leave-one-out) scores.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Random seed of the training.")] = 0,
+) -> None:
+    """Retrain a packaged optical classifier from the shared data (needs scikit-learn)."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        _fail("training needs scikit-learn (pip install scikit-learn)")
+        return
+    from darkfleet.imagery.optical.scoring import Score
+
+    if what == "ships":
+        from darkfleet.imagery.optical import ship_model as sm
+
+        ports = sm.load_ports(data / "optical" / "sen2ships")
+        if not ports:
+            _fail(f"no sen2ships ports under {data / 'optical' / 'sen2ships'}")
+            return
+        train_params = sm.TrainParams(seed=seed)
+        if evaluate:
+            folds = sm.leave_one_port_out(ports, train_params)
+            for f in folds:
+                typer.echo(f"held out {f.port}: threshold {f.threshold:.3f} {json.dumps(f.score.as_dict())}")
+            total = sum((f.score for f in folds), Score(0, 0, 0))
+            typer.echo(f"held out overall: {json.dumps(total.as_dict())}")
+        model = sm.train_packaged_model(ports, train_params)
+        path = out or sm.MODEL_PATH
+    elif what == "change":
+        from darkfleet.imagery.optical import change_model as cm
+
+        pairs = cm.load_pairs(cm.oscd_pairs(data / "optical" / "oscd"))
+        if len(pairs) < 3:
+            _fail(f"need at least three labelled OSCD cities under {data / 'optical' / 'oscd'}")
+            return
+        change_params = cm.ChangeTrainParams(seed=seed)
+        if evaluate:
+            results, _ = cm.leave_one_city_out(pairs, change_params)
+            for r in results:
+                typer.echo(f"held out {r.name}: threshold {r.threshold:.3f} {json.dumps(r.score.as_dict())}")
+            total = sum((r.score for r in results), Score(0, 0, 0))
+            typer.echo(f"held out pooled: {json.dumps(total.as_dict())}")
+        model = cm.train_packaged_model(pairs, change_params)
+        path = out or cm.MODEL_PATH
+    else:
+        _fail(f"train ships or change, not {what!r}")
+        return
+    model.save(path)
+    typer.echo(
+        f"wrote {path} ({path.stat().st_size:,} bytes, {model.n_trees} trees, threshold {model.meta['threshold']:.3f})"
+    )

@@ -39,7 +39,7 @@ def ships_in(path: str | Path, params: ShipParams | None = None) -> tuple[Optica
     """Ship detections of one scene with lon/lat and provenance columns."""
     scene = read_scene(path)
     px = ground_pixel_m(scene)
-    det, _ = detect_ships(scene.bands, px, params or ShipParams())
+    det = detect_ships(scene.bands, px, params or ShipParams())
     lon, lat = pixel_lonlat(scene, det["row"].to_numpy(), det["col"].to_numpy())
     det = det.with_columns(
         pl.lit(str(path)).alias("file"),
@@ -63,19 +63,29 @@ def count_in(
     return scene, count_objects(scene.rgb(), ground_pixel_m(scene), params)
 
 
+RGB_ORDERS = (("B04", "B03", "B02"), ("R", "G", "B"))
+
+
+def rgb_stack(scene: OpticalScene) -> NDArray[np.float32]:
+    """(rows, cols, 3) red, green, blue: B04/B03/B02 of Sentinel-2 scenes, R/G/B of images, or
+    else the first three bands in file order."""
+    for names in RGB_ORDERS:
+        if all(n in scene.bands for n in names):
+            return np.dstack([scene.bands[n] for n in names])
+    if len(scene.bands) < 3:
+        raise ValueError(f"{scene.scene_id}: change detection needs red, green and blue; has {sorted(scene.bands)}")
+    return np.dstack(list(scene.bands.values())[:3])
+
+
 def change_between(
     before: str | Path, after: str | Path, params: ChangeParams | None = None, gsd_m: float | None = None
 ) -> tuple[OpticalScene, ChangeResult]:
-    """Change of AFTER against BEFORE. Sentinel-2 directories use B02–B04 and B08; images use
-    their bands. ``gsd_m`` for images with no georeference (default 10 m, Sentinel-2)."""
+    """Change of AFTER against BEFORE with the learned model (:func:`.change.detect_change`) on
+    their red, green and blue bands. ``gsd_m`` for images with no georeference (default 10 m,
+    Sentinel-2)."""
     a = read_scene(before, gsd_m=gsd_m or 10.0)
     b = read_scene(after, gsd_m=gsd_m or 10.0)
-    names = [n for n in a.bands if n in b.bands]
-    if not names:
-        raise ValueError(f"{before} and {after} share no band names ({sorted(a.bands)} vs {sorted(b.bands)})")
-    stack_a = np.dstack([a.bands[n] for n in names])
-    stack_b = np.dstack([b.bands[n] for n in names])
-    return a, detect_change(stack_a, stack_b, ground_pixel_m(a), params or ChangeParams())
+    return a, detect_change(rgb_stack(a), rgb_stack(b), ground_pixel_m(a), params or ChangeParams())
 
 
 def write_mask_png(mask: NDArray[np.bool_], path: str | Path) -> None:
