@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from darkfleet.imagery.optical import heldout
 from darkfleet.imagery.optical.change import (
     CHANGE_VERSION,
     FEATURE_NAMES,
@@ -165,15 +165,12 @@ def best_threshold(
 ) -> float:
     """The threshold of :data:`THRESHOLDS` with the best pooled F1 after smoothing and cleanup."""
     smooth = [smooth_probability(p, params) for p in probs]
-    best_t, best_f1 = THRESHOLDS[0], -1.0
-    for t in THRESHOLDS:
-        total = Score(0, 0, 0)
-        for pair, sp in zip(pairs, smooth, strict=True):
-            total = total + mask_score(clean_mask(sp >= t, params.opening_px, params.min_region_px), pair.truth)
-        f1 = total.f1
-        if f1 > best_f1 + 1e-12:
-            best_t, best_f1 = t, f1
-    return float(best_t)
+
+    def f1(t: float) -> float:
+        return sum((mask_score(clean_mask(sp >= t, params.opening_px, params.min_region_px), pair.truth)
+                    for pair, sp in zip(pairs, smooth, strict=True)), Score(0, 0, 0)).f1
+
+    return heldout.best_threshold(THRESHOLDS, f1)
 
 
 @dataclass(frozen=True)
@@ -187,22 +184,15 @@ def leave_one_city_out(
     pairs: Sequence[Pair], train: ChangeTrainParams = ChangeTrainParams(), params: ChangeParams = DEFAULT_PARAMS
 ) -> tuple[list[CityResult], list[NDArray[np.float32]]]:
     """Held-out score of every city (see the module docstring) and the held-out probabilities."""
-    names = [p.name for p in pairs]
-    # Probabilities of city j from the model trained without cities i and j.
-    without_pair: dict[tuple[int, int], NDArray[np.float32]] = {}
-    for i, j in itertools.combinations(range(len(pairs)), 2):
-        clf, _ = _fit_sklearn([p for k, p in enumerate(pairs) if k not in (i, j)], train)
-        without_pair[(i, j)] = _proba(clf, pairs[j], train)
-        without_pair[(j, i)] = _proba(clf, pairs[i], train)
-    results, held = [], []
-    for i, pair in enumerate(pairs):
-        rest = [j for j in range(len(pairs)) if j != i]
-        t = best_threshold([pairs[j] for j in rest], [without_pair[(i, j)] for j in rest], params)
-        clf, _ = _fit_sklearn([pairs[j] for j in rest], train)
-        prob = _proba(clf, pair, train)
-        held.append(prob)
-        results.append(CityResult(names[i], mask_score(mask_from_probability(prob, t, params), pair.truth), t))
-    return results, held
+    folds = heldout.nested_leave_one_out(
+        len(pairs),
+        fit=lambda idx: _fit_sklearn([pairs[k] for k in idx], train)[0],
+        predict=lambda clf, k: _proba(clf, pairs[k], train),
+        choose_threshold=lambda idx, probs: best_threshold([pairs[k] for k in idx], probs, params),
+    )
+    results = [CityResult(pair.name, mask_score(mask_from_probability(prob, t, params), pair.truth), t)
+               for pair, (t, prob) in zip(pairs, folds, strict=True)]
+    return results, [prob for _, prob in folds]
 
 
 def fit(

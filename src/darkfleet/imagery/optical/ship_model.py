@@ -21,7 +21,6 @@ Reproduce the packaged model (seeded; needs scikit-learn)::
 from __future__ import annotations
 
 import functools
-import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from darkfleet.imagery.optical import heldout
 from darkfleet.imagery.optical.scoring import Score, match_points_to_masks
 from darkfleet.imagery.optical.ships import (
     DETECTOR_VERSION,
@@ -155,12 +155,8 @@ def best_threshold(
     ports: Sequence[PortCandidates], scores: Sequence[NDArray[np.float64]], params: ShipParams = DEFAULT_PARAMS
 ) -> float:
     """The threshold of :data:`THRESHOLDS` with the best pooled F1 (ties: the lower)."""
-    best_t, best_f1 = THRESHOLDS[0], -1.0
-    for t in THRESHOLDS:
-        total = sum((port_score(p, s, t, params) for p, s in zip(ports, scores, strict=True)), Score(0, 0, 0))
-        if total.f1 > best_f1 + 1e-12:
-            best_t, best_f1 = t, total.f1
-    return float(best_t)
+    return heldout.best_threshold(THRESHOLDS, lambda t: sum(
+        (port_score(p, s, t, params) for p, s in zip(ports, scores, strict=True)), Score(0, 0, 0)).f1)
 
 
 def held_out_scores(ports: Sequence[PortCandidates], train: TrainParams = TrainParams()) -> list[NDArray[np.float64]]:
@@ -185,19 +181,14 @@ def leave_one_port_out(
     """For each port: train on the others, choose the threshold on the others' own
     leave-one-out predictions, and score the held-out port. A model trained without a pair
     of ports serves both ports of the pair (10 + 5 fits for five ports)."""
-    without_pair: dict[tuple[int, int], NDArray[np.float64]] = {}
-    for i, j in itertools.combinations(range(len(ports)), 2):
-        model = fit([q for k, q in enumerate(ports) if k not in (i, j)], train)
-        without_pair[(i, j)] = model.predict_proba(ports[j].candidates.features)
-        without_pair[(j, i)] = model.predict_proba(ports[i].candidates.features)
-    results = []
-    for i, held in enumerate(ports):
-        rest = [j for j in range(len(ports)) if j != i]
-        threshold = best_threshold([ports[j] for j in rest], [without_pair[(i, j)] for j in rest], params)
-        model = fit([ports[j] for j in rest], train)
-        s = port_score(held, model.predict_proba(held.candidates.features), threshold, params)
-        results.append(FoldResult(held.port, s, threshold))
-    return results
+    folds = heldout.nested_leave_one_out(
+        len(ports),
+        fit=lambda idx: fit([ports[k] for k in idx], train),
+        predict=lambda model, k: model.predict_proba(ports[k].candidates.features),
+        choose_threshold=lambda idx, scores: best_threshold([ports[k] for k in idx], scores, params),
+    )
+    return [FoldResult(held.port, port_score(held, score, threshold, params), threshold)
+            for held, (threshold, score) in zip(ports, folds, strict=True)]
 
 
 def train_packaged_model(

@@ -37,7 +37,7 @@ import polars as pl
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from darkfleet.imagery.optical.water import WaterParams, ndwi, water_threshold
+from darkfleet.imagery.optical.water import WaterParams, ndwi, sea_and_holes, water_threshold
 
 if TYPE_CHECKING:
     from darkfleet.imagery.optical.trees import TreeEnsemble
@@ -243,30 +243,6 @@ def scene_stats(bands: dict[str, NDArray[np.float32]], params: ShipParams = Ship
     return SceneStats(water_threshold=t, sea_brightness=max(ref, 1.0))
 
 
-def _sea_and_holes(
-    water: NDArray[np.bool_], pixel_area_m2: float, params: ShipParams
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
-    """Sea (water bodies ≥ ``min_water_area_m2``) and the ship-sized non-sea holes in it."""
-    lab, n = ndimage.label(water)
-    if n:
-        size = np.bincount(lab.ravel(), minlength=n + 1)
-        big = size * pixel_area_m2 >= params.water.min_water_area_m2
-        big[0] = False
-        sea = big[lab]
-    else:
-        sea = np.zeros_like(water)
-    lab, n = ndimage.label(~sea)
-    holes = np.zeros_like(sea)
-    if n:
-        size = np.bincount(lab.ravel(), minlength=n + 1)
-        edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
-        ok = size * pixel_area_m2 <= params.max_hole_area_m2
-        ok[edge] = False
-        ok[0] = False
-        holes = ok[lab]
-    return sea, holes
-
-
 class _LabelStats:
     """Per-label statistics over the (few) labelled pixels only: labels 1..n of ``lab``."""
 
@@ -361,7 +337,8 @@ def candidate_mask(
     mean_b = total * np.float32(0.25)
     log_b = np.log(mean_b)
     index = ndwi(b_["B03"], b_["B08"])
-    sea, holes = _sea_and_holes(index > stats.water_threshold, px * px, params)
+    sea, holes = sea_and_holes(index > stats.water_threshold, px * px, params.water.min_water_area_m2,
+                               params.max_hole_area_m2)
     log_ratio = log_b - _coarse_water_reference(mean_b, sea, params.reference_window_m / px, stats.sea_brightness)
     ws = _odd(params.tophat_size_m / px)
     tophat = log_b - ndimage.grey_opening(log_b, size=(ws, ws))

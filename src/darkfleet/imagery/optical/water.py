@@ -82,6 +82,32 @@ def _small_components(mask: NDArray[np.bool_], max_px: float) -> NDArray[np.bool
     return keep[lab]
 
 
+def sea_and_holes(water: NDArray[np.bool_], pixel_area_m2: float, min_water_area_m2: float,
+                  max_hole_area_m2: float) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Sea (water bodies of at least ``min_water_area_m2``) and the holes in it: non-sea components
+    that do not touch the border and are at most ``max_hole_area_m2``. Labelling the complement once
+    is cheaper than binary_fill_holes on a full tile."""
+    lab, n = ndimage.label(water)
+    if n:
+        size = np.bincount(lab.ravel(), minlength=n + 1)
+        big = size * pixel_area_m2 >= min_water_area_m2
+        big[0] = False
+        sea = big[lab]
+    else:
+        sea = np.zeros_like(water)
+    del lab
+    lab, n = ndimage.label(~sea)
+    holes = np.zeros_like(sea)
+    if n:
+        size = np.bincount(lab.ravel(), minlength=n + 1)
+        edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+        ok = size * pixel_area_m2 <= max_hole_area_m2
+        ok[edge] = False
+        ok[0] = False
+        holes = ok[lab]
+    return sea, holes
+
+
 def water_mask(
     green: NDArray[np.floating], nir: NDArray[np.floating], pixel_area_m2: float, params: WaterParams = WaterParams()
 ) -> WaterMask:
@@ -89,25 +115,5 @@ def water_mask(
     index = ndwi(green, nir)
     t = water_threshold(index, params)
     water = index > t
-    lab, n = ndimage.label(water)
-    if n:
-        size = np.bincount(lab.ravel(), minlength=n + 1)
-        big = size * pixel_area_m2 >= params.min_water_area_m2
-        big[0] = False
-        sea = big[lab]
-    else:
-        sea = np.zeros_like(water)
-    del lab
-    # Holes: non-sea components that do not touch the border and are small. Labelling the
-    # complement once is cheaper than binary_fill_holes on a full tile.
-    land = ~sea
-    lab, n = ndimage.label(land)
-    holes = np.zeros_like(sea)
-    if n:
-        size = np.bincount(lab.ravel(), minlength=n + 1)
-        edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
-        ok = size * pixel_area_m2 <= params.max_hole_area_m2
-        ok[edge] = False
-        ok[0] = False
-        holes = ok[lab]
+    sea, holes = sea_and_holes(water, pixel_area_m2, params.min_water_area_m2, params.max_hole_area_m2)
     return WaterMask(ndwi=index, threshold=t, water=water, sea=sea, holes=holes)
