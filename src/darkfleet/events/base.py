@@ -17,6 +17,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from darkfleet.geo.units import haversine_m, m_per_s_to_knots
+from darkfleet.tracks.clean import with_provenance
 
 REQUIRED = ("mmsi", "ts", "lon", "lat")
 # a track key is mmsi · SEGMENTS + segment (darkfleet.tracks.clean numbers segments per MMSI)
@@ -32,14 +33,7 @@ def _complete(positions: pl.DataFrame) -> pl.DataFrame:
     missing = [c for c in REQUIRED if c not in positions.columns]
     if missing:
         raise ValueError(f"positions table lacks column(s) {missing}; has {positions.columns}")
-    df = positions
-    if "source" not in df.columns:
-        df = df.with_columns(source=pl.lit("mem"))
-    if "line" not in df.columns:
-        df = df.with_row_index("line").with_columns(pl.col("line").cast(pl.Int64))
-    if "sog_kn" not in df.columns:
-        df = df.with_columns(sog_kn=pl.lit(None, pl.Float32))
-    return df
+    return with_provenance(positions)
 
 
 def prepare(positions: pl.DataFrame) -> pl.DataFrame:

@@ -101,14 +101,20 @@ def on_land(lon: NDArray[np.float64], lat: NDArray[np.float64], land: LandMask |
     return out
 
 
-def _sorted_rows(positions: pl.DataFrame) -> pl.DataFrame:
-    df = positions.drop("segment", "_key", strict=False)
+def with_provenance(df: pl.DataFrame) -> pl.DataFrame:
+    """Positions given without provenance (tests, in-memory tables) get ``source`` "mem", their row
+    number as ``line``, and a null ``sog_kn`` when they have none."""
     if "source" not in df.columns:
         df = df.with_columns(source=pl.lit("mem"))
     if "line" not in df.columns:
         df = df.with_row_index("line").with_columns(pl.col("line").cast(pl.Int64))
     if "sog_kn" not in df.columns:
         df = df.with_columns(sog_kn=pl.lit(None, pl.Float32))
+    return df
+
+
+def _sorted_rows(positions: pl.DataFrame) -> pl.DataFrame:
+    df = with_provenance(positions.drop("segment", "_key", strict=False))
     if "_seg" not in df.columns:
         df = df.with_columns(_seg=pl.lit(None, pl.Int64))
     m = df["mmsi"].to_numpy()
