@@ -27,6 +27,8 @@ def reuse_freed_memory() -> None:
     instead of mapping fresh zeroed pages for each (mmap threshold 64 MiB, trim threshold
     128 MiB). Measured: a quarter less CPU per block of NMEA, the same peak memory. Process-wide,
     once; nothing on other C libraries; ``DARKFLEET_MALLOC_TUNING=0`` turns it off.
+    Called by the ingest where it decodes a chunk, not by the decoder: a program that only decodes
+    AIS keeps its allocator as it was.
     """
     global _ALLOCATOR_TUNED
     if _ALLOCATOR_TUNED or os.environ.get("DARKFLEET_MALLOC_TUNING") == "0":

@@ -154,7 +154,6 @@ class DecoderState:
 
 class Decoder:
     def __init__(self, source: str, options: DecodeOptions | None = None) -> None:
-        bits.reuse_freed_memory()
         self.source = source
         self.options = options or DecodeOptions()
         self.assembler = multipart.Assembler(window_lines=self.options.multipart_window_lines)

@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from darkfleet.ais import nmea
+from darkfleet.ais import bits, nmea
 from darkfleet.ais.decode import Batch, DecodeOptions, Decoder, DecoderState, frame_block
 from darkfleet.lake.store import Lake
 from darkfleet.lake.writer import PartitionWriter
@@ -238,6 +238,7 @@ def decode_chunk(job: ChunkJob, state_in: ChunkState | None,
     A job without a source id (the file is still being hashed) gets it from ``source`` before
     writing; None from there means the file is not to be written (``ChunkResult.skipped``).
     """
+    bits.reuse_freed_memory()  # the ingest's processes only, not every program that decodes AIS
     dec = Decoder(job.source, job.decode)
     blocks = _Blocks(job)
     if state_in is not None:
