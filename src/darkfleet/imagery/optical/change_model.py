@@ -230,7 +230,4 @@ def train_packaged_model(
 @functools.lru_cache(maxsize=1)
 def default_model() -> TreeEnsemble:
     """The packaged change classifier (``models/change.json``)."""
-    model = TreeEnsemble.load(MODEL_PATH)
-    if tuple(model.feature_names) != FEATURE_NAMES:
-        raise ValueError(f"{MODEL_PATH}: trained on other features than this version computes; retrain it")
-    return model
+    return TreeEnsemble.load_for(MODEL_PATH, FEATURE_NAMES)

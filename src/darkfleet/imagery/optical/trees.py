@@ -16,6 +16,7 @@ Model: ``p = sigmoid(bias + Σ_trees leaf_value(x))``; at an internal node a row
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,14 @@ class TreeEnsemble:
             return cls.from_dict(json.loads(p.read_text()))
         except (OSError, ValueError, KeyError) as exc:
             raise ValueError(f"{p}: not a readable tree model ({exc})") from exc
+
+    @classmethod
+    def load_for(cls, path: str | Path, feature_names: Sequence[str]) -> TreeEnsemble:
+        """:meth:`load`, refusing a model trained on other features than ``feature_names``."""
+        model = cls.load(path)
+        if tuple(model.feature_names) != tuple(feature_names):
+            raise ValueError(f"{path}: trained on other features than this version computes; retrain it")
+        return model
 
 
 def from_sklearn(
