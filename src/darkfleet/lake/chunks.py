@@ -232,9 +232,12 @@ class _Blocks:
 
 def decode_chunk(job: ChunkJob, state_in: ChunkState | None,
                  wait: Callable[[], ChunkState] | None = None,
-                 source: Callable[[], str | None] | None = None) -> ChunkResult:
+                 source: Callable[[], str | None] | None = None,
+                 publish: Callable[[ChunkState], None] | None = None) -> ChunkResult:
     """Decode and write one chunk. Without ``state_in``, speculate and ``wait`` for it at the end.
 
+    The chunk's final state goes to ``publish`` as soon as it is known, before the rows are
+    written, so that the process decoding the next chunk does not wait for this one's writing.
     A job without a source id (the file is still being hashed) gets it from ``source`` before
     writing; None from there means the file is not to be written (``ChunkResult.skipped``).
     """
@@ -268,6 +271,8 @@ def decode_chunk(job: ChunkJob, state_in: ChunkState | None,
     offset = state_in.next_line - 1
     result = ChunkResult(job.chunk, ChunkState(shifted(dec.snapshot(), offset), state_in.next_line + blocks.lines),
                          redecoded=redecoded)
+    if publish is not None:
+        publish(result.state)
     if not job.source:  # decoded while the file was hashed
         assert source is not None
         known = source()
@@ -307,7 +312,8 @@ def claim_and_decode(jobs: list[ChunkJob], rundir: str,
     """Decode chunks of ``jobs`` in order, each claimed by whichever process gets to it first.
 
     Processes coordinate through files in ``rundir``: ``claim-N`` (created exclusively) and
-    ``state-N`` (the final state of chunk N, written atomically), or ``failed-N``.
+    ``state-N`` (the final state of chunk N, written atomically once it is decoded, before its rows
+    are written), or ``failed-N``.
     """
     out = []
     for job in jobs:
@@ -321,14 +327,10 @@ def claim_and_decode(jobs: list[ChunkJob], rundir: str,
         try:
             state_in = ChunkState() if c == 0 else _read_state(rundir, c - 1)
             result = decode_chunk(job, state_in, None if state_in is not None else partial(_wait_state, rundir, c - 1),
-                                  partial(wait_source, rundir))
+                                  partial(wait_source, rundir), partial(_publish_state, rundir, c))
         except BaseException:
             open(os.path.join(rundir, f"failed-{c}"), "w").close()
             raise
-        tmp = os.path.join(rundir, f".state-{c}")
-        with open(tmp, "wb") as fh:
-            pickle.dump(result.state, fh)
-        os.replace(tmp, os.path.join(rundir, f"state-{c}"))
         out.append(result)
         if done:
             done(result)
@@ -353,6 +355,13 @@ def wait_source(rundir: str) -> str | None:
             with open(path) as fh:
                 return fh.read()
         time.sleep(0.002)
+
+
+def _publish_state(rundir: str, c: int, state: ChunkState) -> None:
+    tmp = os.path.join(rundir, f".state-{c}")
+    with open(tmp, "wb") as fh:
+        pickle.dump(state, fh)
+    os.replace(tmp, os.path.join(rundir, f"state-{c}"))
 
 
 def _read_state(rundir: str, c: int) -> ChunkState | None:
