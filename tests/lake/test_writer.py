@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from darkfleet.lake import schema
 from darkfleet.lake.store import Lake
-from darkfleet.lake.writer import PartitionWriter
+from darkfleet.lake.writer import US_PER_DAY, PartitionWriter, sort_order
 
 
 def positions(n: int, start: datetime, step: timedelta, mmsi0: int = 0) -> pa.Table:
@@ -55,3 +56,19 @@ def test_files_follow_the_chunks_and_names_are_deterministic(tmp_path: Path) -> 
         "part-abc-00000-00.parquet", "part-abc-00000-01.parquet", "part-abc-00001-00.parquet",
         "part-abc-00001-01.parquet", "part-abc-00002-00.parquet"]
     assert all(name.startswith("positions/day=2023-08-15/") for name in a)
+
+
+def test_sort_order_packed_keys_equal_four_column_sort() -> None:
+    """The packed two-key sort gives the four-column order, also across days and equal times;
+    out-of-range MMSIs fall back to the four-column sort."""
+    rng = np.random.default_rng(7)
+    n = 50_000
+    ts = 1_692_000_000_000_000 + rng.integers(-3 * US_PER_DAY, 3 * US_PER_DAY, n) // 1_000_000 * 1_000_000
+    mmsi = rng.integers(0, 1 << 30, 40)[rng.integers(0, 40, n)]
+    line = rng.permutation(n) + 10_000_000
+    day = ts // US_PER_DAY
+    expected = np.lexsort((line, ts, mmsi, day))
+    assert np.array_equal(sort_order(day, mmsi, ts, line), expected)
+    mmsi[0] = 5_000_000_000  # not a 30-bit MMSI (a CSV can carry anything)
+    assert np.array_equal(sort_order(day, mmsi, ts, line), np.lexsort((line, ts, mmsi, day)))
+    assert len(sort_order(day[:0], mmsi[:0], ts[:0], line[:0])) == 0

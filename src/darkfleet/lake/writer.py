@@ -44,10 +44,10 @@ class PartitionWriter:
         """Write the buffered rows as the files of chunk number ``chunk``."""
         for table in sorted(self._tables):
             rows = pa.concat_tables(self._tables.pop(table)).combine_chunks()
-            day = numpy_of(pc.cast(rows["ts"], pa.int64())) // US_PER_DAY
+            ts = numpy_of(pc.cast(rows["ts"], pa.int64()))
+            day = ts // US_PER_DAY
             # One sort for all days: (day, mmsi, ts, line), then each day is a slice.
-            order = np.lexsort((numpy_of(rows["line"]), numpy_of(pc.cast(rows["ts"], pa.int64())),
-                                numpy_of(rows["mmsi"]), day))
+            order = sort_order(day, numpy_of(rows["mmsi"]), ts, numpy_of(rows["line"]))
             # The source column is one value: left out of the reordering and put back after it.
             i = rows.schema.get_field_index("source")
             field = rows.schema.field(i)
@@ -64,3 +64,17 @@ class PartitionWriter:
                     self.lake.write_file(table, day_text, name, piece, dictionary)
                     self.rows_written[table] += piece.num_rows
         self._tables.clear()
+
+
+def sort_order(day: np.ndarray, mmsi: np.ndarray, ts: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """The order of rows by (day, mmsi, ts, line), with ``ts`` in µs and ``day`` = ts // a day.
+
+    Sorted on two packed keys, (day, mmsi) and (time of day, line), when they fit in 64 bits,
+    as they do for any real chunk: half the passes of sorting on the four columns.
+    """
+    if not len(ts):
+        return np.zeros(0, dtype=np.int64)
+    line_bits = int(line.max() - line.min()).bit_length()
+    if mmsi.min() < 0 or mmsi.max() >= 1 << 30 or line_bits > 26:  # (time of day needs 37 bits)
+        return np.lexsort((line, ts, mmsi, day))
+    return np.lexsort((((ts - day * US_PER_DAY) << line_bits) | (line - line.min()), (day << 30) | mmsi))
