@@ -79,8 +79,8 @@ class LocalEngine:
         shared = pl.concat([s for sh in shards for s in sh.shared] or [pl.DataFrame(schema=SHARED_SCHEMA)])
         gaps = pl.concat([g for s in shards for g in s.gaps] or [pl.DataFrame(schema=CANDIDATE_SCHEMA)])
         spoofing = pl.concat([p for s in shards for p in s.spoofing] or [pl.DataFrame(schema=SPOOF_PARTIAL_SCHEMA)])
-        events = finish_events([e for s in shards for e in s.events], gaps, spoofing, pairs, shared,
-                               statics_frame(read_table(lake, "statics")), ctx)
+        statics = statics_frame(read_table(lake, "statics")) if ctx.wants("identity_change") else pl.DataFrame()
+        events = finish_events([e for s in shards for e in s.events], gaps, spoofing, pairs, shared, statics, ctx)
         return Detection.of(events, [o for s in shards for o in s.cleaned_out])
 
 
@@ -92,11 +92,14 @@ class _Shard:
     carry: pl.DataFrame | None = None
 
     def batch(self, rows: pl.DataFrame) -> pl.DataFrame:
-        day = rows.with_columns(_carried=pl.lit(False))
+        # which rows were carried matters only to the cleaning's counts (each row counted once)
+        mark = self.ctx.segmenting
+        day = rows.with_columns(_carried=pl.lit(False)) if mark else rows
         if self.carry is None or self.carry.height == 0:
             return day
-        carry = self.carry.with_columns(_carried=pl.lit(True))
-        both = pl.concat([carry, day], how="diagonal_relaxed")
+        carry = self.carry.with_columns(_carried=pl.lit(True)) if mark else self.carry
+        # one chunk per column: a gather over several chunks costs about twice as much
+        both = pl.concat([carry, day], how="diagonal_relaxed", rechunk=True)
         return both.gather(pl.Series(merge_order(carry["mmsi"].to_numpy(), day["mmsi"].to_numpy()), dtype=pl.UInt32))
 
     def step(self, rows: pl.DataFrame, final: bool) -> None:
@@ -147,7 +150,7 @@ class _DetectShard(_Shard):
         self.spoofing.append(res.spoofing)
         self.grids.append(_new_slots(res.grid, self.prev, self.ctx))
         self.cleaned_out.append(res.cleaned_out)
-        self.carry = carry_rows(res.rows.drop("_carried"), since)
+        self.carry = carry_rows(res.rows.drop("_carried", strict=False), since)
         self.prev = last if self.prev is None else pl.concat([self.prev, last]).group_by("mmsi").agg(pl.col("t").max())
 
 
@@ -189,13 +192,27 @@ def _walk(lake: Lake, days: list[str], n: int, pool: ThreadPoolExecutor, ctx: Co
 def merge_order(carried: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Row order interleaving carried rows and a day's (each sorted by MMSI; carried rows are
     earlier than the day's): each vessel's carried rows, then its rows of the day. Indices into
-    the carried rows followed by the day's."""
-    pos_c = np.arange(len(carried)) + np.searchsorted(day, carried, side="left")
-    pos_d = np.arange(len(day)) + np.searchsorted(carried, day, side="right")
-    order = np.empty(len(carried) + len(day), np.int64)
-    order[pos_c] = np.arange(len(carried))
-    order[pos_d] = len(carried) + np.arange(len(day))
-    return order
+    the carried rows followed by the day's.
+
+    Built from runs of one vessel (a few thousand) rather than rows: the runs are ordered by
+    (vessel, carried first) and the output is each run's range of indices in turn."""
+    c_start, c_len = _runs(carried)
+    d_start, d_len = _runs(day)
+    vessel = np.r_[carried[c_start], day[d_start]]
+    src = np.r_[c_start, len(carried) + d_start]
+    length = np.r_[c_len, d_len]
+    order = np.lexsort((np.r_[np.zeros(len(c_start), np.int8), np.ones(len(d_start), np.int8)], vessel))
+    src, length = src[order], length[order]
+    out_start = np.cumsum(length) - length
+    return np.repeat(src - out_start, length) + np.arange(len(carried) + len(day))
+
+
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of each run of equal values."""
+    if len(values) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    start = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    return start, np.diff(np.r_[start, len(values)])
 
 
 def shard_cuts(mmsi: np.ndarray, n: int) -> np.ndarray:
@@ -212,7 +229,7 @@ def lake_days(lake: Lake, table: str) -> list[str]:
 
 def read_positions(lake: Lake, day: str) -> pl.DataFrame:
     """One day's positions, the kernels' columns only, sorted by (mmsi, ts, source, line)."""
-    df = read_day(lake, "positions", day, POSITION_COLUMNS)
+    df = read_day(lake, "positions", day, POSITION_COLUMNS).rechunk()  # a day's files: one chunk per column
     schema = df.schema
     if schema["ts"] != pl.Datetime("us", "UTC") or schema["sog_kn"] != pl.Float32:
         df = normalise(df)

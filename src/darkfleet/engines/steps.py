@@ -158,7 +158,8 @@ def vessel_batch(raw: pl.DataFrame, ctx: Context, with_since: bool = True,
         raw_tr = tr if kept is raw else tracks_of(raw.drop("_carried", "_seg", strict=False))
         since = carry_since(raw_tr, tr, rows, ctx, visit_since)
         if w("gap"):
-            times = earlier_times(pl.DataFrame({"mmsi": tr.vessel, "key": tr.key, "t_us": tr.t_us}), since, ctx)
+            keep = _earlier_rows(tr.vessel, tr.t_us, since, ctx)
+            times = pl.DataFrame({"mmsi": tr.vessel[keep], "key": tr.key[keep], "t_us": tr.t_us[keep]})
     return BatchResult(events, gaps, spoof, grid, out, rows, since, times)
 
 
@@ -213,12 +214,15 @@ def earlier_times(times: pl.DataFrame, since: pl.DataFrame, ctx: Context) -> pl.
     carried rows (``times``: this batch's and the earlier times; columns mmsi, key, t_us)."""
     if times.height == 0:
         return times
+    return times.filter(pl.Series(_earlier_rows(times["mmsi"].to_numpy(), times["t_us"].to_numpy(), since, ctx)))
+
+
+def _earlier_rows(m: np.ndarray, t: np.ndarray, since: pl.DataFrame, ctx: Context) -> np.ndarray:
+    """Which of the fixes (vessel ``m``, time ``t`` in µs) :func:`earlier_times` keeps."""
     window_us = int(ctx.config.gaps.before_window_h * 3.6e9)
-    m, t = times["mmsi"].to_numpy(), times["t_us"].to_numpy()
     who = since["mmsi"].to_numpy()
-    pos = np.clip(np.searchsorted(who, m), 0, max(len(who) - 1, 0))
-    keep = (who[pos] == m) & (t >= since["last"].to_numpy()[pos] - window_us) & (t < since["since"].to_numpy()[pos])
-    return times.filter(pl.Series(keep))
+    pos = np.clip(run_searchsorted(who, m), 0, max(len(who) - 1, 0))
+    return (who[pos] == m) & (t >= since["last"].to_numpy()[pos] - window_us) & (t < since["since"].to_numpy()[pos])
 
 
 def carry_rows(rows: pl.DataFrame, since: pl.DataFrame) -> pl.DataFrame:
@@ -228,9 +232,19 @@ def carry_rows(rows: pl.DataFrame, since: pl.DataFrame) -> pl.DataFrame:
     m = rows["mmsi"].to_numpy()
     t = rows["ts"].dt.epoch("us").to_numpy()
     who = since["mmsi"].to_numpy()
-    pos = np.clip(np.searchsorted(who, m), 0, max(len(who) - 1, 0))
+    pos = np.clip(run_searchsorted(who, m), 0, max(len(who) - 1, 0))
     keep = (who[pos] == m) & (t >= since["since"].to_numpy()[pos])
     return rows.filter(pl.Series(keep))
+
+
+def run_searchsorted(haystack: np.ndarray, values: np.ndarray, side: str = "left") -> np.ndarray:
+    """``np.searchsorted(haystack, values, side)``, searched once per run of equal ``values`` (a
+    batch's rows come in runs of one vessel: a few thousand searches instead of one per row)."""
+    if len(values) == 0:
+        return np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    found = np.searchsorted(haystack, values[starts], side=side)  # type: ignore[call-overload]
+    return np.repeat(found, np.diff(np.r_[starts, len(values)]))
 
 
 def settle(events: pl.DataFrame, last_us: pl.DataFrame, prev_us: pl.DataFrame | None, final: bool) -> pl.DataFrame:
