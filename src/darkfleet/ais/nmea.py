@@ -230,7 +230,8 @@ def _expand_multi_sentence_lines(
     others = bangs[~at_sentence[bangs]]
     if not len(others):
         return None
-    candidates = np.unique(np.searchsorted(starts, others, side="right") - 1)
+    candidates = np.searchsorted(starts, others, side="right") - 1  # sorted, as ``others`` is
+    candidates = candidates[np.concatenate(([True], candidates[1:] != candidates[:-1]))]
     candidates = candidates[candidates >= 0]
     per_line = np.searchsorted(bangs, ends[candidates]) - np.searchsorted(bangs, starts[candidates])
     multi = candidates[per_line > 1]
