@@ -131,9 +131,10 @@ from darkfleet.geo.places import searoute_ports
 from darkfleet.lake.store import Lake
 kinds, cleaning = frozenset(sys.argv[2].split(",")), sys.argv[3] == "1"
 ctx = Context(DetectConfig(), searoute_ports(), kinds=kinds, cleaning=cleaning)
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 ev = LocalEngine(workers=2).run(Lake.open(sys.argv[1]), ctx)
-_last = json.dumps({"elapsed_s": time.perf_counter() - t0, "events": dict(ev.group_by("kind").len().iter_rows())})
+_last = json.dumps({"elapsed_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+                    "events": dict(ev.group_by("kind").len().iter_rows())})
 """,
     "spark": """
 import json, sys, time
@@ -196,7 +197,8 @@ def show(name: str, positions: int, r: dict[str, object]) -> float:
         print(f"{name:<46} error: {r['error']}")
         return 0.0
     s = float(r["elapsed_s"])  # type: ignore[arg-type]
-    print(f"{name:<46} {positions:>12,} pos  {s:8.1f} s  {positions / s / 1e6:7.2f} M pos/s  "
+    cpu = f"  cpu {float(r['cpu_s']):6.1f} s" if "cpu_s" in r else ""  # type: ignore[arg-type]
+    print(f"{name:<46} {positions:>12,} pos  {s:8.1f} s{cpu}  {positions / s / 1e6:7.2f} M pos/s  "
           f"peak {r.get('peak_rss_mib', float('nan')):7.0f} MiB  load {r.get('load', '?')}  {r.get('events')}",
           flush=True)
     return positions / s

@@ -28,7 +28,7 @@ from darkfleet.events.reception import PARTIAL_SCHEMA, combine, reception_partia
 from darkfleet.events.schema import EVENT_SCHEMA, KINDS, empty_events
 from darkfleet.events.spoofing import PARTIAL_SCHEMA as SPOOF_PARTIAL_SCHEMA
 from darkfleet.events.spoofing import clones_from_shared, shared_positions, spoofing_from_partials, spoofing_partials
-from darkfleet.events.stops import detect_stops, stops_open_since
+from darkfleet.events.stops import stops_and_since, stops_open_since
 from darkfleet.geo.shore import LandMask, ShoreDistance
 from darkfleet.lake import schema
 from darkfleet.tracks.clean import OUT_SCHEMA, SIZE_SCHEMA, clean, segment_ids, segment_sizes
@@ -146,9 +146,10 @@ def vessel_batch(raw: pl.DataFrame, ctx: Context, with_since: bool = True,
     tr = tracks_of(kept.drop("_carried", "_seg", strict=False))
     visits, visit_since = (port_visits_and_since(tr, c.port_visits, ctx.places) if w("port_visit")
                            else (empty_events(), None))
+    stops, stop_since = stops_and_since(tr, c.stops) if w("stop") else (empty_events(), None)
     events = pl.concat([
         visits,
-        detect_stops(tr, c.stops) if w("stop") else empty_events(),
+        stops,
         detect_loitering(tr, c.loitering, ctx.shore) if w("loitering") else empty_events(),
     ])
     gaps = gap_candidates(tr, c.gaps, ctx.shore, earlier) if w("gap") else pl.DataFrame(schema=CANDIDATE_SCHEMA)
@@ -156,7 +157,7 @@ def vessel_batch(raw: pl.DataFrame, ctx: Context, with_since: bool = True,
     since = times = None
     if with_since:
         raw_tr = tr if kept is raw else tracks_of(raw.drop("_carried", "_seg", strict=False))
-        since = carry_since(raw_tr, tr, rows, ctx, visit_since)
+        since = carry_since(raw_tr, tr, rows, ctx, visit_since, stop_since)
         if w("gap"):
             keep = _earlier_rows(tr.vessel, tr.t_us, since, ctx)
             times = pl.DataFrame({"mmsi": tr.vessel[keep], "key": tr.key[keep], "t_us": tr.t_us[keep]})
@@ -164,7 +165,8 @@ def vessel_batch(raw: pl.DataFrame, ctx: Context, with_since: bool = True,
 
 
 def carry_since(raw: Tracks, kept: Tracks, rows: pl.DataFrame, ctx: Context,
-                visit_since: tuple[np.ndarray, np.ndarray] | None = None) -> pl.DataFrame:
+                visit_since: tuple[np.ndarray, np.ndarray] | None = None,
+                stop_since: tuple[np.ndarray, np.ndarray] | None = None) -> pl.DataFrame:
     """Per MMSI, the earliest time (µs since the epoch) a later batch must replay from
     (``since``), and ``last``: the vessel's last kept row (its last row if cleaning removed them
     all) — the row a still-open event would end at (see :func:`settle`)."""
@@ -182,7 +184,7 @@ def carry_since(raw: Tracks, kept: Tracks, rows: pl.DataFrame, ctx: Context,
         parts.append(visit_since if visit_since is not None else port_visits_and_since(kept, c.port_visits,
                                                                                        ctx.places)[1])
     if ctx.wants("stop"):
-        parts.append(stops_open_since(kept, c.stops))
+        parts.append(stop_since if stop_since is not None else stops_open_since(kept, c.stops))
     if ctx.wants("loitering"):
         parts.append(loitering_open_since(kept, c.loitering))
     if ctx.wants("encounter"):  # the grid interpolates between a fix and the next

@@ -245,12 +245,38 @@ def rows_within_before(mmsi: IntArray, t_s: FloatArray, window_s: float,
     (t - window, t], itself included."""
     if len(mmsi) == 0:
         return np.zeros(0, np.int64)
+    if at is not None and len(at) * 16 < len(mmsi):
+        return _rows_within_before_at(mmsi, t_s, window_s, at)
     rank = np.cumsum(~same_vessel_as_prev(mmsi)).astype(np.int64)
     # Vessels far apart on one sorted integer axis: rank · 2^40 ms (34 years) + ms since the first row.
     ms = np.round((t_s - t_s.min()) * 1000).astype(np.int64)
     key = (rank << 40) + ms
     rows = np.arange(len(key)) if at is None else at
     return rows - np.searchsorted(key, key[rows] - int(window_s * 1000), side="right") + 1
+
+
+def _rows_within_before_at(mmsi: IntArray, t_s: FloatArray, window_s: float, at: IntArray) -> IntArray:
+    """:func:`rows_within_before` for a few rows: a binary search in each row's own vessel
+    (the same millisecond times and comparison, computed for the probed rows only)."""
+    t0 = t_s.min()
+    w = int(window_s * 1000)
+
+    def ms(i: IntArray) -> IntArray:
+        return np.round((t_s[i] - t0) * 1000).astype(np.int64)
+
+    first = np.flatnonzero(~same_vessel_as_prev(mmsi))
+    lo = first[np.searchsorted(first, at, side="right") - 1]
+    hi = np.asarray(at, np.int64).copy()
+    target = ms(hi) - w  # the first row of the vessel later than this is the first counted
+    while True:
+        open_ = np.flatnonzero(lo < hi)
+        if open_.size == 0:
+            break
+        mid = (lo[open_] + hi[open_]) // 2
+        later = ms(mid) > target[open_]
+        hi[open_[later]] = mid[later]
+        lo[open_[~later]] = mid[~later] + 1
+    return at - lo + 1
 
 
 def hysteresis(key: IntArray, set_: BoolArray, reset: BoolArray) -> BoolArray:
@@ -270,6 +296,19 @@ def latch(restart: BoolArray, set_: BoolArray, reset: BoolArray) -> BoolArray:
     idx = np.where(decisive | restart, np.arange(n), 0)
     np.maximum.accumulate(idx, out=idx)
     return np.where(decisive[idx], value[idx], False)
+
+
+def open_run_since(tr: Tracks, starts: IntArray, ends: IntArray) -> tuple[IntArray, IntArray]:
+    """Per track: the vessel, and the time (µs) a later batch must replay from: the first row of
+    the run (``starts``/``ends``: first and last rows of runs inside one track, ascending) that
+    ends at the track's last row, else the last row (:func:`open_since_arrays` from the runs)."""
+    end = tr.last_rows()
+    since = tr.t_us[end].copy()
+    if len(ends):
+        at = np.minimum(np.searchsorted(ends, end), len(ends) - 1)
+        open_ = ends[at] == end
+        since[open_] = tr.t_us[starts[at[open_]]]
+    return tr.vessel[end], since
 
 
 def open_since(mmsi: IntArray, t_s: FloatArray, active: BoolArray,

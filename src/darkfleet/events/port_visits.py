@@ -31,7 +31,7 @@ from enum import IntEnum
 import numpy as np
 import polars as pl
 
-from darkfleet.events.base import Tracks, latch, open_since_arrays, run_table, tracks_of
+from darkfleet.events.base import Tracks, latch, open_run_since, run_table, tracks_of
 from darkfleet.events.schema import empty_events, finish
 from darkfleet.geo.places import near_places
 
@@ -159,20 +159,15 @@ def port_visits_and_since(positions: pl.DataFrame | Tracks, params: PortVisitPar
     visits = visits.with_columns(place_id=pl.Series(ids[pidx], dtype=pl.String),
                                  place_name=pl.Series(names[pidx], dtype=pl.String))
     attrs = ["place_name", "duration_h", "stopped_h", "positions", "min_distance_km"]
-    return finish(visits, "port_visit", DETECTOR, params, attrs), _since(tr, m, inside, params)
+    return finish(visits, "port_visit", DETECTOR, params, attrs), _since(tr, rows[starts], rows[ends])
 
 
-def _since(tr: Tracks, m: _Machine, inside: np.ndarray, params: PortVisitParams) -> tuple[np.ndarray, np.ndarray]:
-    """Per track: the start of the inside stretch holding the track's last row (in its last
-    call), else its last row."""
-    active = np.zeros(tr.n, bool)
-    active[m.rows[inside]] = True
-    call = np.cumsum(~tr.same | (np.nan_to_num(tr.dt_s) > params.max_silence_h * 3600), dtype=np.int64)
-    who, since = open_since_arrays(call, tr.t_us, active, tr.vessel)
-    last_call = np.r_[call[1:] != call[:-1], True]  # calls are nested in tracks: keep each track's last call
-    keep = np.flatnonzero(last_call)
-    is_track_end = np.r_[tr.key[keep][1:] != tr.key[keep][:-1], True]
-    return who[is_track_end], since[is_track_end]
+def _since(tr: Tracks, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per track: the time of the first row of the inside stretch holding the track's last row,
+    else of its last row. ``first``/``last``: the first and last rows of every stretch of
+    consecutive inside rows of one call (a stretch never spans two calls, so the one ending at a
+    track's last row lies in its last call)."""
+    return open_run_since(tr, first, last)
 
 
 def port_visits_open_since(positions: pl.DataFrame | Tracks, params: PortVisitParams,

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from darkfleet.events.base import Tracks, open_since_arrays, reduce_runs, run_table, runs_of, tracks_of
+from darkfleet.events.base import (
+    Tracks,
+    open_run_since,
+    open_since_arrays,
+    reduce_runs,
+    run_table,
+    runs_of,
+    tracks_of,
+)
 from darkfleet.events.schema import empty_events, finish
 from darkfleet.geo.units import M_PER_DEG_LAT
 
@@ -36,10 +44,18 @@ class StopParams:
 
 
 def detect_stops(positions: pl.DataFrame | Tracks, params: StopParams) -> pl.DataFrame:
+    return stops_and_since(positions, params)[0]
+
+
+def stops_and_since(positions: pl.DataFrame | Tracks,
+                    params: StopParams) -> tuple[pl.DataFrame, tuple[np.ndarray, np.ndarray]]:
+    """The stops, and per track (vessel, time in µs) the time a later batch must replay from: the
+    start of the still run reaching the track's last row, else its last row."""
     tr = tracks_of(positions)
     if tr.n == 0:
-        return empty_events()
+        return empty_events(), (tr.vessel[:0], tr.t_us[:0])
     starts, ends = runs_of(tr.same, tr.sog_kn <= params.max_speed_kn)
+    since = open_run_since(tr, starts, ends)
     long = tr.t_us[ends] - tr.t_us[starts] >= params.min_duration_h * 3.6e9
     starts, ends = starts[long], ends[long]
     lat_span = reduce_runs(np.maximum, tr.lat, starts, ends) - reduce_runs(np.minimum, tr.lat, starts, ends)
@@ -50,7 +66,7 @@ def detect_stops(positions: pl.DataFrame | Tracks, params: StopParams) -> pl.Dat
     stops = stops.with_columns(diameter_m=pl.Series(np.sqrt(dy**2 + dx**2)))
     stops = stops.filter(pl.col("diameter_m") <= params.max_diameter_m)
     stops = stops.with_columns(pl.col("mean_lon").alias("lon"), pl.col("mean_lat").alias("lat"))
-    return finish(stops, "stop", DETECTOR, params, ["duration_h", "diameter_m", "positions"])
+    return finish(stops, "stop", DETECTOR, params, ["duration_h", "diameter_m", "positions"]), since
 
 
 def stops_open_since(positions: pl.DataFrame | Tracks, params: StopParams) -> tuple[np.ndarray, np.ndarray]:
