@@ -41,7 +41,7 @@ from darkfleet.lake.writer import PartitionWriter
 
 CHUNK_BYTES = 32 << 20  # at most: memory per process grows with it
 MIN_CHUNK_BYTES = 16 << 20  # each chunk writes its own files: not too many
-BLOCK_BYTES = 4 << 20
+BLOCK_BYTES = 8 << 20
 MIN_HEAD_LINES = 8192
 BOM = b"\xef\xbb\xbf"
 
