@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from darkfleet.lake import schema
 
@@ -313,16 +314,12 @@ def text(p: Payloads, start: int, width: int) -> pa.StringArray:
 
 def trimmed(chars: np.ndarray) -> pa.StringArray:
     """Rows of ASCII characters as strings: up to the last character that is not '@', then
-    without leading and trailing spaces (pyais's rule)."""
+    without leading and trailing spaces (pyais's rule).
+
+    The rows are viewed as fixed-width strings and trimmed by Arrow's ASCII kernels, several
+    times faster than finding the bounds in NumPy.
+    """
     n, n_chars = chars.shape
-    cols = np.arange(n_chars)
-    not_at = chars != _AT
-    end = np.where(not_at.any(axis=1), n_chars - np.argmax(not_at[:, ::-1], axis=1), 0)
-    keep = (chars != _SPACE) & (cols[None, :] < end[:, None])
-    has = keep.any(axis=1)
-    hi = np.where(has, n_chars - np.argmax(keep[:, ::-1], axis=1), 0)
-    lo = np.where(has, np.argmax(keep, axis=1), 0)
-    offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(hi - lo, out=offsets[1:])
-    data = chars[(cols[None, :] >= lo[:, None]) & (cols[None, :] < hi[:, None])]
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    offsets = np.arange(n + 1, dtype=np.int32) * n_chars
+    rows = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(chars)))
+    return pc.ascii_trim(pc.ascii_rtrim(rows, characters="@"), characters=" ")
