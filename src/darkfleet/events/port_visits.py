@@ -17,7 +17,7 @@ States and transitions (``State``)::
 Each guard is a latch per vessel (:func:`darkfleet.events.base.latch`), so the machine runs as two
 forward fills instead of a loop over rows. Rows beyond the exit radius of every place are
 OUTSIDE whatever came before, so the latches run only over the rows near a place (found with a
-grid look-up, :func:`darkfleet.geo.places.near_places`), each stretch of consecutive near rows
+grid look-up, :func:`darkfleet.geo.places.near_place_rows`), each stretch of consecutive near rows
 restarting them. A visit is a run of
 IN_PORT/STOPPED rows; with ``require_stop`` (default, GFW's higher-confidence visits) only visits
 with a stop count. A place with its own ``radius_m`` (user polygons) widens both radii by it.
@@ -33,7 +33,7 @@ import polars as pl
 
 from darkfleet.events.base import Tracks, latch, open_run_since, run_table, tracks_of
 from darkfleet.events.schema import empty_events, finish
-from darkfleet.geo.places import near_places
+from darkfleet.geo.places import near_place_rows
 
 DETECTOR = "port_visits/1"
 
@@ -78,11 +78,9 @@ class _Machine:
 
 
 def _machine(tr: Tracks, params: PortVisitParams, places: pl.DataFrame) -> _Machine:
-    idx, dist_m = near_places(places, tr.lon, tr.lat, params.exit_radius_km * 1000)
-    rows = np.flatnonzero(idx >= 0)
-    pidx = idx[rows]
+    rows, pidx, dist_m = near_place_rows(places, tr.lon, tr.lat, params.exit_radius_km * 1000)
     extra_m = places["radius_m"].fill_null(0.0).to_numpy()[pidx] if places.height else np.zeros(len(rows))
-    d_km = (dist_m[rows] - extra_m) / 1000
+    d_km = (dist_m - extra_m) / 1000
     near = d_km <= params.exit_radius_km  # beyond the exit ring: OUTSIDE, a reset of both latches
     rows, pidx, d_km = rows[near], pidx[near], d_km[near]
     # a new call: a track's first row, or a row after a silence of max_silence_h (the machine restarts)

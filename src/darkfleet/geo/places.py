@@ -145,11 +145,22 @@ def near_places(places: pl.DataFrame, lon: ArrayLike, lat: ArrayLike,
     −1 / +inf. (Places across the antimeridian are not sought.)
     """
     lo = np.asarray(lon, np.float64)
-    la = np.asarray(lat, np.float64)
     idx = np.full(lo.shape, -1, np.int64)
     dist = np.full(lo.shape, np.inf)
+    rows, best, d = near_place_rows(places, lon, lat, reach_m)
+    idx[rows], dist[rows] = best, d
+    return idx, dist
+
+
+def near_place_rows(places: pl.DataFrame, lon: ArrayLike, lat: ArrayLike,
+                    reach_m: float) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """:func:`near_places` for the points within reach only (1-d input): their indices
+    (ascending), the place index and the distance in metres."""
+    lo = np.asarray(lon, np.float64)
+    la = np.asarray(lat, np.float64)
+    none = np.zeros(0, np.int64)
     if places.height == 0 or lo.size == 0:
-        return idx, dist
+        return none, none, np.zeros(0)
     grid, cand_start, cand_count, cand = _screen_grid(places, reach_m)
     # grid row and column, scaled (≥ 0 in range, so truncation is floor; NaN and out-of-range fail `ok`)
     fy = la + 90.0
@@ -157,11 +168,11 @@ def near_places(places: pl.DataFrame, lon: ArrayLike, lat: ArrayLike,
     fx = lo + 180.0
     fx *= 1 / _CELL
     ok = (fy >= 0.0) & (fy < _NY) & (fx >= 0.0) & (fx < _NX)
-    cell = np.where(ok, fy.astype(np.int64) * _NX + fx.astype(np.int64), 0)
+    cell = np.where(ok, fy.astype(np.int32) * _NX + fx.astype(np.int32), 0)  # < 6.5M cells: int32
     owner = grid[cell]
     pts = np.flatnonzero((owner != -1) & ok)
     if pts.size == 0:
-        return idx, dist
+        return none, none, np.zeros(0)
     plon, plat = places["lon"].to_numpy(), places["lat"].to_numpy()
     x, y = lo[pts], la[pts]
     own = owner[pts].astype(np.int64)
@@ -191,8 +202,7 @@ def near_places(places: pl.DataFrame, lon: ArrayLike, lat: ArrayLike,
     cos_mid = np.cos(np.radians((y + blat) * 0.5))
     d = np.sqrt(((x - blon) * cos_mid) ** 2 + (y - blat) ** 2) * M_PER_DEG
     within = d <= reach_m + places["radius_m"].fill_null(0.0).to_numpy()[best]
-    idx[pts[within]], dist[pts[within]] = best[within], d[within]
-    return idx, dist
+    return pts[within], best[within], d[within]
 
 
 _CELL = 0.1
