@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from darkfleet.ais import csvfmt
+from darkfleet.events.identity import IdentityParams, detect_identity_changes
 from darkfleet.lake.ingest import IngestOptions, ingest, sniff_format
 from darkfleet.lake.query import connect
 from darkfleet.lake.store import Lake
@@ -81,6 +83,25 @@ def test_generic_csv_through_a_mapping(tmp_path: Path, bom: bool, crlf: bool) ->
     assert first == (datetime(2023, 8, 15, 3, 0, tzinfo=UTC), "ANGARA, RU")  # Moscow is UTC+3
     rejected_lines = [r[0] for r in con.sql("SELECT line FROM rejects ORDER BY line").fetchall()]
     assert rejected_lines == [4, 5, 6]
+
+
+def test_flag_column_reaches_the_identity_check(tmp_path: Path) -> None:
+    """A CSV export's flag column is kept in statics (a change of flag is a new statics row) and
+    declares the flag the MMSI's MID is checked against."""
+    path = write(tmp_path, "vessel,time,x,y,flag\n"
+                           "620000001,2023-08-15T06:00:00Z,131.0,42.9,Comoros\n"
+                           "620000001,2023-08-15T07:00:00Z,131.1,42.8,Comoros\n"
+                           "620000001,2023-08-15T08:00:00Z,131.2,42.7,Panama\n"
+                           "273456000,2023-08-15T06:00:00Z,132.0,42.0,RU\n")
+    fmt = csvfmt.CsvFormat("m", csvfmt.parse_mapping("mmsi=vessel,ts=time,lon=x,lat=y,flag=flag"))
+    lake = Lake.open(tmp_path / "lake")
+    ingest(lake, [path], IngestOptions(csv_format=fmt))
+    statics = connect(lake).sql("SELECT mmsi, ts, flag FROM statics ORDER BY mmsi DESC, ts").pl()
+    assert statics["flag"].to_list() == ["Comoros", "Panama", "RU"]
+    events = detect_identity_changes(statics, IdentityParams())
+    changes = [(e["mmsi"], json.loads(e["attributes"])["old"]) for e in events.iter_rows(named=True)
+               if json.loads(e["attributes"])["change"] == "flag_mid_mismatch"]
+    assert changes == [(620000001, "pa")]  # MID 620 is Comoros; Russia's 273 agrees with "RU"
 
 
 def test_iso_and_unix_times_are_detected(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ FIELDS = {
     "width_m": "beam, metres",
     "draught_m": "draught, metres",
     "destination": "destination",
+    "flag": "flag state, as a name or an ISO code",
 }
 REQUIRED = ("mmsi", "ts", "lon", "lat")
 
@@ -172,6 +173,7 @@ def decode_frame(df: pl.DataFrame, fmt: CsvFormat, source: str, first_line: int)
         _num(c.get("width_m"), pl.Int16).alias("width_m"),
         _num(c.get("draught_m"), pl.Float32).alias("draught_m"),
         _text(c.get("destination")).alias("destination"),
+        _text(c.get("flag")).alias("flag"),
     ).with_columns(
         # AIS "not available" values, as in the raw messages.
         pl.when(pl.col("heading_deg") == 511).then(None).otherwise(pl.col("heading_deg")).alias("heading_deg"),
@@ -199,7 +201,7 @@ def decode_frame(df: pl.DataFrame, fmt: CsvFormat, source: str, first_line: int)
         *prov,
     )
     batch.tables["positions"] = _to_arrow(positions, schema.POSITIONS)
-    static_cols = ["name", "imo", "callsign", "ship_type", "length_m", "width_m", "draught_m", "destination"]
+    static_cols = ["name", "imo", "callsign", "ship_type", "length_m", "width_m", "draught_m", "destination", "flag"]
     # One statics row where a vessel's identity first appears or changes, not one per report.
     statics = (
         good.filter(pl.any_horizontal([pl.col(x).is_not_null() for x in static_cols]))

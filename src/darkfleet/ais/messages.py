@@ -233,6 +233,7 @@ def static_columns(p: bits.Payloads, msg_type: int) -> dict[str, pa.Array]:
         na_int("mothership_mmsi", pa.int64())
     else:
         raise ValueError(f"type {msg_type} carries no static data")
+    na_int("flag", pa.string())  # AIS carries no flag: the MID implies one (tracks.mid)
     out["msg_type"] = bits.arrow(np.full(n, msg_type), pa.int8())
     return out
 

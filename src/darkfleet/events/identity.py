@@ -52,8 +52,8 @@ def detect_identity_changes(statics: pl.DataFrame, params: IdentityParams,
     """Identity-change events from the static reports; ``declared``: flags declared for vessels
     (``DECLARED_SCHEMA``), checked against the MIDs together with any ``flag`` column of ``statics``."""
     hist = identity_history(statics, TRACKED)
-    if hist.height == 0:
-        return empty_events()
+    if hist.height == 0 and (declared is None or declared.height == 0) and "flag" not in statics.columns:
+        return empty_events()  # (reports with only a flag still have it checked against the MID)
     hist = hist.filter(pl.col("reports") >= params.min_reports).sort("mmsi", "field", "first_seen")
     by = ["mmsi", "field"]
     h = hist.with_columns(

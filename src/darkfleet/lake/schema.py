@@ -61,6 +61,8 @@ STATICS = pa.schema(
         pa.field("ais_version", pa.int8()),
         pa.field("vendor_id", pa.string()),
         pa.field("mothership_mmsi", pa.int64()),
+        # The flag state as the source declares it (a CSV export's flag column; AIS carries none).
+        pa.field("flag", pa.string()),
         *_PROVENANCE,
     ]
 )
