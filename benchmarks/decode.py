@@ -7,7 +7,9 @@ messages and malformed lines included). Both decoders get the same bytes, alread
 the process is pinned to one CPU. Both are warmed up on the first 10,000 lines. The machine is
 shared, so the runs are interleaved to see the same load: darkfleet decodes the whole file,
 pyais a third of it, and so on three times; darkfleet's rate is that of its median run, pyais's
-that of its three thirds together. pyais is run on the whole file unless --pyais-sentences limits
+that of its three thirds together. Rates are given on wall time and on CPU time (the process's
+own: on a shared machine, wall time also counts the time other processes held the core).
+pyais is run on the whole file unless --pyais-sentences limits
 it to a prefix. The position reports both produce are compared value for value (lon/lat within
 1e-6 degree).
 """
@@ -47,31 +49,31 @@ def blocks(data: bytes, size: int = 8 << 20) -> list[tuple[bytes, int]]:
     return out
 
 
-def run_darkfleet(data: bytes) -> tuple[float, int, np.ndarray]:
+def run_darkfleet(data: bytes) -> tuple[float, float, int, np.ndarray]:
     bits.reuse_freed_memory()  # as an ingest's decoding processes do
     dec = Decoder("bench", DecodeOptions(assume_time=datetime(2024, 1, 1, tzinfo=UTC)))
     parts = blocks(data)
     tables = []
     messages = 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for block, first in parts:
         batch = dec.decode_block(block, first)
         messages += sum(t.num_rows for t in batch.tables.values())
         if "positions" in batch.tables:
             tables.append(batch.tables["positions"].select(["msg_type", "mmsi", "lon", "lat"]))
     dec.finish()
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     pos = pa.concat_tables(tables)
     arr = np.column_stack([pos[c].to_numpy() for c in ("msg_type", "mmsi", "lon", "lat")]).astype(np.float64)
-    return elapsed, messages, arr
+    return elapsed, cpu, messages, arr
 
 
-def run_pyais(lines: list[bytes]) -> tuple[float, int, np.ndarray]:
+def run_pyais(lines: list[bytes]) -> tuple[float, float, int, np.ndarray]:
     from pyais.stream import ByteStream
 
     rows: list[tuple[int, int, float, float]] = []
     n = 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for msg in ByteStream(lines):
         try:
             m = msg.decode()
@@ -80,10 +82,10 @@ def run_pyais(lines: list[bytes]) -> tuple[float, int, np.ndarray]:
         n += 1
         if m.msg_type in POSITION_TYPES:
             rows.append((m.msg_type, m.mmsi, m.lon, m.lat))
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     arr = np.array(rows, dtype=np.float64).reshape(-1, 4)
     keep = (arr[:, 2] != 181) & (arr[:, 3] != 91) & (np.abs(arr[:, 2]) <= 180) & (np.abs(arr[:, 3]) <= 90)
-    return elapsed, n, arr[keep]
+    return elapsed, cpu, n, arr[keep]
 
 
 def compare(ours: np.ndarray, theirs: np.ndarray) -> tuple[int, int, int]:
@@ -111,13 +113,15 @@ def main() -> None:
     warm = b"".join(x + b"\n" for x in lines[:10_000])
     run_darkfleet(warm)
     run_pyais(lines[:10_000])
-    df_times, py_time, py_messages, py_pos = [], 0.0, 0, []
+    df_times, df_cpu, py_time, py_cpu, py_messages, py_pos = [], [], 0.0, 0.0, 0, []
     thirds = [lines[k * len(lines) // 3 : (k + 1) * len(lines) // 3] for k in range(3)]
     for part in thirds:
-        t_df, n_df, pos_df = run_darkfleet(data)
+        t_df, c_df, n_df, pos_df = run_darkfleet(data)
         df_times.append(t_df)
-        t_py, n_py, pos = run_pyais(part)
+        df_cpu.append(c_df)
+        t_py, c_py, n_py, pos = run_pyais(part)
         py_time += t_py
+        py_cpu += c_py
         py_messages += n_py
         py_pos.append(pos)
     t_df = float(np.median(df_times))
@@ -128,6 +132,12 @@ def main() -> None:
     print(f"pyais:     {rate_py:>12,.0f} sentences/s  ({py_time:.2f} s on {len(lines):,} lines, "
           f"{py_messages:,} messages)")
     print(f"ratio darkfleet / pyais: {n_lines / t_df / rate_py:.1f}x  (load average {os.getloadavg()[0]:.1f})")
+    # CPU time: what each decoder itself used, without the time other processes on a shared
+    # machine took the core (wall time above includes it).
+    c_df = float(np.median(df_cpu))
+    rate_df_cpu, rate_py_cpu = n_lines / c_df, len(lines) / py_cpu
+    print(f"on CPU time: darkfleet {rate_df_cpu:,.0f} sentences/s (median {c_df:.2f} s), pyais "
+          f"{rate_py_cpu:,.0f} sentences/s ({py_cpu:.2f} s); ratio {rate_df_cpu / rate_py_cpu:.1f}x")
     try:
         import ais  # noqa: F401  libais
         print("libais: installed but not wired into this benchmark")
