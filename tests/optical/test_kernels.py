@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,15 @@ from affine import Affine
 
 from darkfleet.imagery.optical.activity import SurgeParams, flag_surges, svg_chart
 from darkfleet.imagery.optical.change import FEATURE_NAMES as CHANGE_FEATURES
-from darkfleet.imagery.optical.change import ChangeParams, CvaParams, change_features, cva_change, detect_change
+from darkfleet.imagery.optical.change import (
+    ChangeParams,
+    CvaParams,
+    change_features,
+    count_threshold,
+    cva_change,
+    detect_change,
+    smooth_probability,
+)
 from darkfleet.imagery.optical.count import CountParams, count_objects, summarise
 from darkfleet.imagery.optical.labels import rle_decode
 from darkfleet.imagery.optical.observations import Observation, load_observations, store_observation
@@ -269,9 +278,23 @@ def test_change_finds_new_building_and_flags_shift() -> None:
     s = mask_score(res.mask, truth)
     assert s.f1 > 0.8
     assert res.changed_area_m2 == pytest.approx(res.mask.sum() * 100)
-    assert len(res.polygons_px) >= 1 and res.method == "optical-change-2"
+    assert len(res.polygons_px) >= 1 and res.method == "optical-change-3"
     shifted = detect_change(before, np.roll(before, 3, axis=1), 10.0, model=cva_stump(1.5))
     assert not shifted.coregistered and abs(shifted.shift_px[1]) == pytest.approx(3, abs=0.2)
+
+
+def test_change_expected_count_rule() -> None:
+    before, after, truth = _change_pair()
+    # a confident stump (p 0.0003 off the roof): Σp is then about the roof's 400 px
+    stump = dataclasses.replace(cva_stump(1.5), value=np.array([0.0, -8.0, 8.0]), meta={"count_factor": 1.0})
+    res = detect_change(before, after, 10.0, ChangeParams(), model=stump)
+    assert mask_score(res.mask, truth).f1 > 0.8
+    # the rule marks about factor × Σp pixels of the smoothed probabilities
+    sp = smooth_probability(res.probability, ChangeParams())
+    for factor in (0.5, 1.0, 2.0):
+        t = count_threshold(sp, factor)
+        assert (sp >= t).sum() == pytest.approx(factor * sp.sum(), abs=2)
+    assert (np.zeros_like(sp) >= count_threshold(np.zeros_like(sp), 1.0)).sum() == 0
 
 
 def test_change_features_shape_and_cva_baseline() -> None:

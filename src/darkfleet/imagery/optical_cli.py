@@ -278,18 +278,24 @@ def train(
             _fail(f"need at least three labelled OSCD cities under {data / 'optical' / 'oscd'}")
             return
         change_params = cm.ChangeTrainParams(seed=seed)
+        held = None
         if evaluate:
-            results, _ = cm.leave_one_city_out(pairs, change_params)
+            results, held = cm.leave_one_city_out(pairs, change_params)
             for r in results:
-                typer.echo(f"held out {r.name}: threshold {r.threshold:.3f} {json.dumps(r.score.as_dict())}")
+                typer.echo(
+                    f"held out {r.name}: count factor {r.factor} (threshold {r.threshold:.3f}) "
+                    f"{json.dumps(r.score.as_dict())}"
+                )
             total = sum((r.score for r in results), Score(0, 0, 0))
             typer.echo(f"held out pooled: {json.dumps(total.as_dict())}")
-        model = cm.train_packaged_model(pairs, change_params)
+        model = cm.train_packaged_model(pairs, change_params, held=held)
         path = out or cm.MODEL_PATH
     else:
         _fail(f"train ships or change, not {what!r}")
         return
     model.save(path)
     typer.echo(
-        f"wrote {path} ({path.stat().st_size:,} bytes, {model.n_trees} trees, threshold {model.meta['threshold']:.3f})"
+        f"wrote {path} ({path.stat().st_size:,} bytes, {model.n_trees} trees, "
+        + (f"threshold {model.meta['threshold']:.3f})" if "threshold" in model.meta
+           else f"count factor {model.meta['count_factor']})")
     )

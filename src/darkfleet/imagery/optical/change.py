@@ -12,12 +12,19 @@ both dates, trained on the OSCD city pairs (:mod:`.change_model`), with change v
    their differences; the change vector magnitude (CVA) and the spectral angle after Gaussian
    smoothing of 0, 1, 2, 4 and 8 px; brightness and greenness (G − R) differences; local
    texture (standard deviation in 5 and 11 px windows) of each date and its change; gradient
-   magnitude of each date and its change; the CVA averaged over 15, 31 and 61 px; and the
-   CVA's rank within the image.
+   magnitude of each date and its change; the CVA averaged over 15, 31 and 61 px; the rank
+   within the image of the CVA at 1, 2 and 4 px and of the brightness change (ranks transfer
+   between cities whose overall contrast differs); the local correlation of the two dates'
+   brightness over 5 and 9 px (structure change, blind to gain); the after-date bands and the
+   band differences averaged over 15 and 41 px (neighbourhood context); the CVA relative to
+   its 31 and 91 px surroundings and to the image's own median and 90th percentile.
 4. A gradient-boosted tree model gives each pixel a change probability; the probabilities are
-   smoothed by a Gaussian of ``smoothing_px``, thresholded (the model's threshold, chosen on
-   held-out cities), cleaned by an opening, and regions smaller than ``min_region_px`` are
-   dropped.
+   smoothed by a Gaussian of ``smoothing_px``, thresholded, cleaned by an opening, and regions
+   smaller than ``min_region_px`` are dropped. The threshold follows the expected-count rule
+   (:func:`count_threshold`): the ``count_factor`` × Σp most probable pixels are marked, Σp
+   being the model's expected number of changed pixels in this image and the factor chosen on
+   held-out cities. (A fixed probability threshold transferred worse between cities: their
+   best thresholds ranged from 0.1 to 0.575.)
 5. Changed area (m²) and the changed regions as polygons (pixel coordinates; the CLI maps them
    with the scene's georeference when it has one).
 
@@ -41,7 +48,7 @@ from skimage.registration import phase_cross_correlation
 if TYPE_CHECKING:
     from darkfleet.imagery.optical.trees import TreeEnsemble
 
-CHANGE_VERSION = "optical-change-2"
+CHANGE_VERSION = "optical-change-3"
 
 FEATURE_NAMES: tuple[str, ...] = (
     *(f"{d}{i}" for i in range(3) for d in ("before", "after", "diff")),
@@ -64,14 +71,24 @@ FEATURE_NAMES: tuple[str, ...] = (
     "cva_s1_mean_w31",
     "cva_s1_mean_w61",
     "cva_s2_rank",
+    "cva_s1_rank",
+    "cva_s4_rank",
+    "brightness_diff_s1_rank",
+    "ncc_w5",
+    "ncc_w9",
+    *(name for w in (15, 41) for i in range(3) for name in (f"mean_after{i}_w{w}", f"mean_diff{i}_w{w}")),
+    "cva_s1_rel_w31",
+    "cva_s1_rel_w91",
+    "cva_s1_z",
 )
 
 
 @dataclass(frozen=True)
 class ChangeParams:
     """``smoothing_px`` 2: a Gaussian over the probabilities (OSCD's labelled changes are
-    buildings and plots, not single pixels); ``threshold`` None uses the model's, chosen on
-    held-out cities; ``opening_px`` 1 and ``min_region_px`` 5 px (500 m² at 10 m) remove
+    buildings and plots, not single pixels); ``threshold`` None uses the model's rule
+    (:func:`threshold_for`: the expected-count threshold, its factor chosen on held-out
+    cities); ``opening_px`` 1 and ``min_region_px`` 5 px (500 m² at 10 m) remove
     specks; ``max_shift_px`` 1 pixel is the usual co-registration requirement for pixel-wise
     change detection."""
 
@@ -148,6 +165,19 @@ def _rgb3(image: NDArray[np.floating], name: str) -> NDArray[np.float32]:
     return standardise(img[..., :3])
 
 
+def _rank(x: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Each value's rank within the image, in [0, 1)."""
+    r = np.empty(x.size, np.float32)
+    r[np.argsort(x.ravel(), kind="stable")] = np.arange(x.size, dtype=np.float32) / max(x.size, 1)
+    return r.reshape(x.shape)
+
+
+def _local_std(x: NDArray[np.float32], w: int) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """(standard deviation, mean) over a ``w`` × ``w`` window."""
+    mu = ndimage.uniform_filter(x, w)
+    return np.sqrt(np.maximum(ndimage.uniform_filter(x * x, w) - mu * mu, 0)), mu
+
+
 def change_features(before: NDArray[np.floating], after: NDArray[np.floating]) -> NDArray[np.float32]:
     """(rows, cols, len(FEATURE_NAMES)) features of two images of one grid whose first three
     bands are red, green and blue."""
@@ -172,19 +202,31 @@ def change_features(before: NDArray[np.floating], after: NDArray[np.floating]) -
     out["brightness_diff"] = lb - la
     out["greenness_diff"] = (b[..., 1] - b[..., 0]) - (a[..., 1] - a[..., 0])
     for w in (5, 11):
-        for tag, x in (("before", la), ("after", lb)):
-            mu = ndimage.uniform_filter(x, w)
-            out[f"std_{tag}_w{w}"] = np.sqrt(np.maximum(ndimage.uniform_filter(x * x, w) - mu * mu, 0))
+        out[f"std_before_w{w}"], _ = _local_std(la, w)
+        out[f"std_after_w{w}"], _ = _local_std(lb, w)
         out[f"std_diff_w{w}"] = out[f"std_after_w{w}"] - out[f"std_before_w{w}"]
     out["gradient_before"] = ndimage.gaussian_gradient_magnitude(la, 1.0)
     out["gradient_after"] = ndimage.gaussian_gradient_magnitude(lb, 1.0)
     out["gradient_diff"] = out["gradient_after"] - out["gradient_before"]
     for w in (15, 31, 61):
         out[f"cva_s1_mean_w{w}"] = ndimage.uniform_filter(out["cva_s1"], w)
-    c2 = out["cva_s2"].ravel()
-    rank = np.empty(c2.size, np.float32)
-    rank[np.argsort(c2, kind="stable")] = np.arange(c2.size, dtype=np.float32) / max(c2.size, 1)
-    out["cva_s2_rank"] = rank.reshape(la.shape)
+    out["cva_s2_rank"] = _rank(out["cva_s2"])
+    out["cva_s1_rank"] = _rank(out["cva_s1"])
+    out["cva_s4_rank"] = _rank(out["cva_s4"])
+    out["brightness_diff_s1_rank"] = _rank(ndimage.gaussian_filter(lb - la, 1))
+    for w in (5, 9):  # local correlation of the two dates' brightness: structure change, blind to gain
+        sa, ma = _local_std(la, w)
+        sb, mb = _local_std(lb, w)
+        out[f"ncc_w{w}"] = (ndimage.uniform_filter(la * lb, w) - ma * mb) / (sa * sb + 0.05)
+    for w in (15, 41):  # neighbourhood context: what the place looks like now, and its mean change
+        for i in range(3):
+            out[f"mean_after{i}_w{w}"] = ndimage.uniform_filter(b[..., i], w)
+            out[f"mean_diff{i}_w{w}"] = ndimage.uniform_filter(d[..., i], w)
+    for w in (31, 91):  # change relative to its surroundings
+        out[f"cva_s1_rel_w{w}"] = out["cva_s1"] / (ndimage.uniform_filter(out["cva_s1"], w) + 0.05)
+    c1 = out["cva_s1"]
+    med = float(np.median(c1))
+    out["cva_s1_z"] = (c1 - med) / (float(np.percentile(c1, 90)) - med + 1e-3)
     return np.stack([out[k].astype(np.float32, copy=False) for k in FEATURE_NAMES], -1)
 
 
@@ -213,6 +255,29 @@ def smooth_probability(probability: NDArray[np.float32], params: ChangeParams) -
     if params.smoothing_px <= 0:
         return probability
     return ndimage.gaussian_filter(probability, params.smoothing_px)
+
+
+def count_threshold(smoothed: NDArray[np.float32], factor: float) -> float:
+    """The probability above which the ``factor`` × Σp most probable pixels lie: the model's
+    expected number of changed pixels (Σp), scaled by a factor chosen on held-out cities. A
+    fixed probability threshold transfers badly between cities (the best one ranged from 0.1
+    to 0.575 on OSCD); the expected count follows each image's own amount of change."""
+    flat = smoothed.ravel()
+    k = int(round(factor * float(flat.sum(dtype=np.float64))))
+    if k <= 0:
+        return float(np.nextafter(np.float32(flat.max()), np.float32(np.inf)))
+    k = min(k, flat.size)
+    return float(np.partition(flat, flat.size - k)[flat.size - k])
+
+
+def threshold_for(probability: NDArray[np.float32], model_meta: dict, params: ChangeParams) -> float:
+    """``params.threshold`` if set, else the model's rule: its ``count_factor``
+    (:func:`count_threshold` of the smoothed probabilities) or its fixed ``threshold``."""
+    if params.threshold is not None:
+        return params.threshold
+    if "count_factor" in model_meta:
+        return count_threshold(smooth_probability(probability, params), float(model_meta["count_factor"]))
+    return float(model_meta.get("threshold", 0.5))
 
 
 def mask_from_probability(
@@ -269,9 +334,9 @@ def detect_change(
         from darkfleet.imagery.optical.change_model import default_model
 
         model = default_model()
-    threshold = params.threshold if params.threshold is not None else float(model.meta.get("threshold", 0.5))
     shift = coregistration_shift(before, after)
     prob = change_probability(before, after, model)
+    threshold = threshold_for(prob, model.meta, params)
     mask = mask_from_probability(prob, threshold, params)
     return _result(mask, prob, threshold, shift, params.max_shift_px, pixel_m, CHANGE_VERSION)
 

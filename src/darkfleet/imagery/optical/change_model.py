@@ -10,11 +10,12 @@ because every city is sampled at the same rates. (Sample weights would do the sa
 scikit-learn's histogram boosting about 30× slower.)
 
 Evaluation never scores a city with anything chosen on it: for each held-out city the model is
-trained on the other five, and its threshold maximises the pooled F1 (after smoothing and
+trained on the other five, and its count factor (the threshold rule, :func:`.change.count_threshold`:
+mark the factor × Σp most probable pixels) maximises the pooled F1 (after smoothing and
 cleanup) of the other five cities' own leave-one-out predictions. A model trained without a
 pair of cities serves both cities of the pair, so the whole evaluation takes 15 + 6 fits.
-The packaged model is trained on all six cities; its threshold maximises the pooled F1 of the
-six held-out predictions.
+The packaged model is trained on all six cities; its count factor maximises the pooled F1 of
+the six held-out predictions.
 
 Reproduce the packaged model (seeded; needs scikit-learn)::
 
@@ -40,15 +41,17 @@ from darkfleet.imagery.optical.change import (
     ChangeParams,
     change_features,
     clean_mask,
+    count_threshold,
     mask_from_probability,
     smooth_probability,
+    threshold_for,
 )
 from darkfleet.imagery.optical.scoring import Score, mask_score
 from darkfleet.imagery.optical.trees import TreeEnsemble
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "change.json"
 DEFAULT_PARAMS = ChangeParams()
-THRESHOLDS = tuple(round(t, 3) for t in np.arange(0.05, 0.601, 0.025))
+COUNT_FACTORS = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
 
 
 @dataclass(frozen=True)
@@ -151,33 +154,36 @@ def _proba(clf: Any, pair: Pair, train: ChangeTrainParams) -> NDArray[np.float32
 
 
 def pooled_score(
-    pairs: Sequence[Pair], probs: Sequence[NDArray[np.float32]], threshold: float, params: ChangeParams = DEFAULT_PARAMS
+    pairs: Sequence[Pair], probs: Sequence[NDArray[np.float32]], factor: float, params: ChangeParams = DEFAULT_PARAMS
 ) -> tuple[Score, dict[str, Score]]:
+    """Pooled and per-pair scores of the masks at the expected-count rule with ``factor``."""
+    rule = {"count_factor": factor}
     per = {
-        p.name: mask_score(mask_from_probability(pr, threshold, params), p.truth)
+        p.name: mask_score(mask_from_probability(pr, threshold_for(pr, rule, params), params), p.truth)
         for p, pr in zip(pairs, probs, strict=True)
     }
     return sum(per.values(), Score(0, 0, 0)), per
 
 
-def best_threshold(
+def best_factor(
     pairs: Sequence[Pair], probs: Sequence[NDArray[np.float32]], params: ChangeParams = DEFAULT_PARAMS
 ) -> float:
-    """The threshold of :data:`THRESHOLDS` with the best pooled F1 after smoothing and cleanup."""
+    """The count factor of :data:`COUNT_FACTORS` with the best pooled F1 after smoothing and cleanup."""
     smooth = [smooth_probability(p, params) for p in probs]
 
-    def f1(t: float) -> float:
-        return sum((mask_score(clean_mask(sp >= t, params.opening_px, params.min_region_px), pair.truth)
-                    for pair, sp in zip(pairs, smooth, strict=True)), Score(0, 0, 0)).f1
+    def f1(factor: float) -> float:
+        return sum((mask_score(clean_mask(sp >= count_threshold(sp, factor), params.opening_px, params.min_region_px),
+                               pair.truth) for pair, sp in zip(pairs, smooth, strict=True)), Score(0, 0, 0)).f1
 
-    return heldout.best_threshold(THRESHOLDS, f1)
+    return heldout.best_threshold(COUNT_FACTORS, f1)
 
 
 @dataclass(frozen=True)
 class CityResult:
     name: str
     score: Score
-    threshold: float
+    factor: float  # count factor chosen on the other cities
+    threshold: float  # the probability threshold it gave on this city
 
 
 def leave_one_city_out(
@@ -188,10 +194,12 @@ def leave_one_city_out(
         len(pairs),
         fit=lambda idx: _fit_sklearn([pairs[k] for k in idx], train)[0],
         predict=lambda clf, k: _proba(clf, pairs[k], train),
-        choose_threshold=lambda idx, probs: best_threshold([pairs[k] for k in idx], probs, params),
+        choose_threshold=lambda idx, probs: best_factor([pairs[k] for k in idx], probs, params),
     )
-    results = [CityResult(pair.name, mask_score(mask_from_probability(prob, t, params), pair.truth), t)
-               for pair, (t, prob) in zip(pairs, folds, strict=True)]
+    results = []
+    for pair, (factor, prob) in zip(pairs, folds, strict=True):
+        t = threshold_for(prob, {"count_factor": factor}, params)
+        results.append(CityResult(pair.name, mask_score(mask_from_probability(prob, t, params), pair.truth), factor, t))
     return results, [prob for _, prob in folds]
 
 
@@ -207,19 +215,25 @@ def fit(
 
 
 def train_packaged_model(
-    pairs: Sequence[Pair], train: ChangeTrainParams = ChangeTrainParams(), params: ChangeParams = DEFAULT_PARAMS
+    pairs: Sequence[Pair],
+    train: ChangeTrainParams = ChangeTrainParams(),
+    params: ChangeParams = DEFAULT_PARAMS,
+    held: Sequence[NDArray[np.float32]] | None = None,
 ) -> TreeEnsemble:
-    """Trained on every pair; threshold from the pairs' held-out predictions."""
-    held = []
-    for i in range(len(pairs)):
-        clf, _ = _fit_sklearn([p for j, p in enumerate(pairs) if j != i], train)
-        held.append(_proba(clf, pairs[i], train))
-    t = best_threshold(pairs, held, params)
+    """Trained on every pair; count factor from the pairs' held-out predictions (``held``, the
+    probabilities :func:`leave_one_city_out` returns for the same ``train``; computed if None)."""
+    if held is None:
+        held = []
+        for i in range(len(pairs)):
+            clf, _ = _fit_sklearn([p for j, p in enumerate(pairs) if j != i], train)
+            held.append(_proba(clf, pairs[i], train))
+    factor = best_factor(pairs, held, params)
     return fit(
         pairs,
         train,
         {
-            "threshold": t,
+            "threshold_rule": "expected count: the count_factor × Σp most probable pixels (change.count_threshold)",
+            "count_factor": factor,
             "method": CHANGE_VERSION,
             "data": "OSCD RGB pairs (ChenHongruixuan/ChangeDetectionRepository @020f770), labelled cities",
             "post_processing": {k: v for k, v in asdict(params).items() if k != "threshold"},
