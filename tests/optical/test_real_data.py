@@ -179,7 +179,7 @@ def test_change_oscd_floor(oscd_folds: list[cm.CityResult]) -> None:
 
 def test_change_airchange(shared_data: Path) -> None:
     learned, cva = _packaged_scores(shared_data, "airchange")
-    assert sum(learned.values(), Score(0, 0, 0)).f1 >= 0.12  # measured: 0.16 (trained on 10 m OSCD; this is 1.5 m)
+    assert sum(learned.values(), Score(0, 0, 0)).f1 >= 0.12  # measured: 0.156 (trained on 10 m OSCD; this is 1.5 m)
     assert sum(cva.values(), Score(0, 0, 0)).f1 >= 0.15  # measured: 0.21 (Archieve only is staged)
 
 
@@ -200,4 +200,4 @@ def test_change_levir_with_published_baselines(shared_data: Path) -> None:
         print(f"levir {k}: F1 {s.f1:.3f} P {s.precision:.3f} R {s.recall:.3f}")
     assert all(s.f1 > 0.7 for k, s in rows.items() if not k.startswith("darkfleet"))  # the published models
     # Neither darkfleet method was trained on 0.5 m building change: LEVIR labels buildings only.
-    assert rows["darkfleet learned (OSCD-trained, 10 m)"].f1 >= 0.05  # measured: 0.08 (CVA 0.02)
+    assert rows["darkfleet learned (OSCD-trained, 10 m)"].f1 >= 0.05  # measured: 0.073 (CVA 0.025)
