@@ -1,26 +1,25 @@
-"""Ships on water and alongside quays in 10 m Sentinel-2 imagery: point candidates at the local
-maxima of a white top-hat, and a learned classifier over features around each point.
+"""Ships on water and alongside quays in 10 m Sentinel-2 imagery: a high-recall candidate
+generator and a learned classifier over candidate features.
 
-1. Water and sea from the NDWI (:mod:`.water`); non-sea patches enclosed by the sea and no
-   larger than a ship (``max_hole_area_m2``) are holes (ships at anchor, in basins).
-2. Candidates (:func:`candidate_mask`, :func:`candidate_features`): the local maxima, within
-   ``peak_window_m``, of the white top-hat of the log brightness (log brightness above its
-   ``tophat_size_m`` grey opening, smoothed over 3 × 3 pixels) that are at least
-   ``min_peak_tophat`` above the opening and within ``near_sea_px`` pixels of the sea. Points,
-   not connected regions: a hull alongside a quay is not merged with the quay, and rafted
-   hulls stay apart. Brightness is the mean of B02, B03, B04 and B08; log ratios, so scenes
-   of different radiometric scaling (the sen2ships ports differ by ×5) give the same features.
-3. Each point is described by :data:`FEATURE_NAMES`: its top-hat and brightness against the
-   local water (mean of the sea within ``reference_window_m``) in every band, band shares,
-   NDWI, whether it is sea or hole, how much it dominates the maxima within 90 m, sea
-   fraction, brightness, texture, top-hat and NDWI in windows of 20, 50, 150 and 400 m, and
-   the size, shape and sea fraction of the blob of pixels at least half its top-hat within
-   ``patch_m``.
+1. Water and sea from the NDWI (:mod:`.water`). Non-sea patches enclosed by the sea and no
+   larger than a ship (``max_hole_area_m2``) are ship candidates; larger ones are piers, whose
+   edges are quays.
+2. Candidates (:func:`candidate_mask`), the union of
+   - the ship-sized holes in the sea (ships at anchor, in basins);
+   - sea pixels brighter than the local water by ``min_sea_log_ratio`` (small hulls whose mixed
+     pixels still read as water in the NDWI);
+   - pixels just landward of the sea edge (``berth_margin_px``) brighter than their 90 m grey
+     opening by ``min_quay_log_ratio`` (a hull alongside a quay is narrower than the quay).
+   Brightness is the mean of B02, B03, B04 and B08; "local water" is the mean brightness of
+   the sea within ``reference_window_m``. Ratios, not differences, so scenes of different
+   radiometric scaling (the sen2ships ports differ by ×5) give the same features.
+3. Each connected candidate is described by :data:`FEATURE_NAMES` (:func:`candidate_features`):
+   size and shape, how much of it and of rings around it is sea, its brightness against the
+   local water and its surroundings, its colour, NDWI and NDVI, texture and sea fraction in
+   windows of 50, 150 and 400 m around it, and its long axis against the coastline's normal.
 4. A gradient-boosted tree classifier (:mod:`.trees`, trained by :mod:`.ship_model` on the
-   sen2ships ports) scores each point; points at or above the model's threshold are kept, and
-   of detections closer than ``nms_radius_m`` only the best-scored survives. A detection's
-   outline, length and orientation are those of the connected blob (at least half the peak's
-   top-hat, within ``max_ship_m``) around it.
+   sen2ships ports) scores each candidate; candidates at or above the model's threshold are
+   kept, and of detections closer than ``nms_radius_m`` only the best-scored survives.
 
 Large scenes (a full 10,980² tile) are cut into overlapping blocks processed on ``workers``
 threads (SciPy's filters release the GIL); a detection belongs to the block whose core holds
@@ -43,7 +42,7 @@ from darkfleet.imagery.optical.water import WaterParams, ndwi, sea_and_holes, wa
 if TYPE_CHECKING:
     from darkfleet.imagery.optical.trees import TreeEnsemble
 
-DETECTOR_VERSION = "optical-ships-3"
+DETECTOR_VERSION = "optical-ships-2"
 S2_SHIP_BANDS = ("B02", "B03", "B04", "B08")
 
 
@@ -51,66 +50,77 @@ S2_SHIP_BANDS = ("B02", "B03", "B04", "B08")
 class ShipParams:
     """Candidate generator and post-processing. Defaults: ``max_hole_area_m2`` 40,000 m² is
     larger than the largest vessel labelled in sen2ships (2,700 px ≈ 15,000 m²);
-    ``tophat_size_m`` 90 m, wider than any hull; ``min_peak_tophat`` 0.08 (8 % above the
-    opening), ``peak_window_m`` 30 m (the scoring distance) and ``near_sea_px`` 3 (a hull
-    alongside reads as land for a few pixels) keep nearly every labelled vessel as a candidate
-    on the five ports (116 of 130, see tests/optical/test_real_data.py); ``patch_m`` 60 m the
-    blob window of the features; ``reference_window_m`` 1 km of water around a pixel.
-    ``min_score`` None uses the threshold stored with the model (chosen on held-out ports).
-    ``nms_radius_m`` 30 m, the scoring distance; ``max_ship_m`` the reach of a detection's
-    outline from its peak (which may lie at one end of a hull). ``block_px``/``halo_px``/
-    ``workers``: blocks for large scenes; the halo exceeds half the largest window (the 1 km
-    water reference is computed on 8-pixel cells; 128 px covers half of it down to 8 m
-    pixels, and 400 m windows everywhere)."""
+    ``berth_margin_px`` 2 pixels (a hull alongside is a few pixels wide); ``tophat_size_m``
+    90 m, wider than any hull; ``reference_window_m`` 1 km of water around a pixel;
+    ``min_sea_log_ratio`` 0.25 (28 % brighter than the water) and ``min_quay_log_ratio`` 0.1
+    keep nearly every labelled vessel as a candidate on the five ports (116 of 130, see
+    tests/optical/test_real_data.py). ``min_score`` None uses the threshold stored with the
+    model (chosen on held-out ports). ``nms_radius_m`` 30 m, the scoring distance.
+    ``block_px``/``halo_px``/``workers``: blocks for large scenes; the halo exceeds half the
+    largest window (the 1 km water reference is computed on 8-pixel cells; 128 px covers half of
+    it down to 8 m pixels, and 400 m windows everywhere)."""
 
     water: WaterParams = field(default_factory=WaterParams)
     max_hole_area_m2: float = 40_000.0
+    berth_margin_px: int = 2
     tophat_size_m: float = 90.0
     reference_window_m: float = 1000.0
-    min_peak_tophat: float = 0.08
-    peak_window_m: float = 30.0
-    near_sea_px: int = 3
-    patch_m: float = 60.0
+    min_sea_log_ratio: float = 0.25
+    min_quay_log_ratio: float = 0.1
     min_score: float | None = None
     nms_radius_m: float = 30.0
-    max_ship_m: float = 300.0
     block_px: int = 3072
     halo_px: int = 128
     workers: int = 2
 
     def __post_init__(self) -> None:
-        if self.near_sea_px < 0 or self.tophat_size_m <= 0 or self.reference_window_m <= 0:
-            raise ValueError("near_sea_px must be ≥ 0, tophat_size_m and reference_window_m > 0")
-        if self.peak_window_m <= 0 or self.patch_m <= 0 or self.max_ship_m <= 0:
-            raise ValueError("peak_window_m, patch_m and max_ship_m must be > 0")
+        if self.berth_margin_px < 0 or self.tophat_size_m <= 0 or self.reference_window_m <= 0:
+            raise ValueError("berth_margin_px must be ≥ 0, tophat_size_m and reference_window_m > 0")
         if self.min_score is not None and not 0 <= self.min_score <= 1:
             raise ValueError("min_score must be in [0, 1]")
         if self.block_px < 256 or self.halo_px < 0 or self.workers < 1:
             raise ValueError("block_px must be ≥ 256, halo_px ≥ 0 and workers ≥ 1")
 
 
-WINDOWS_M = (20, 50, 150, 400)
-
 FEATURE_NAMES: tuple[str, ...] = (
-    "smoothed_tophat",
-    "tophat",
-    "log_ratio",
-    "ndwi",
-    "sea",
-    "hole",
-    "peak_dominance",
-    *(f"{b}_{k}" for b in S2_SHIP_BANDS for k in ("log_ratio", "tophat", "share")),
-    *(f"{k}_w{m}" for m in WINDOWS_M for k in ("sea", "log_ratio_mean", "log_ratio_std", "tophat_mean", "ndwi")),
-    "blob_area_m2",
-    "blob_length_m",
-    "blob_width_m",
-    "blob_elongation",
-    "blob_sea",
-    "blob_offset_m",
-    "blob_ring_tophat",
-    "patch_sea",
-    "ndwi_min3",
-    "blob_log_ratio_max",
+    "area_m2",
+    "length_m",
+    "width_m",
+    "elongation",
+    "hole_fraction",
+    "sea_fraction",
+    "quay_fraction",
+    "ring1_sea",
+    "ring1_log_ratio",
+    "ring3_sea",
+    "ring3_log_ratio",
+    "log_ratio_mean",
+    "log_ratio_max",
+    "tophat_mean",
+    "tophat_max",
+    "contrast_ring3",
+    "b02_share",
+    "b02_share_ring3",
+    "b03_share",
+    "b03_share_ring3",
+    "b04_share",
+    "b04_share_ring3",
+    "b08_share",
+    "b08_share_ring3",
+    "ndwi_mean",
+    "ndwi_min",
+    "ndvi_mean",
+    "sea_w50",
+    "log_ratio_std_w50",
+    "log_ratio_mean_w50",
+    "sea_w150",
+    "log_ratio_std_w150",
+    "log_ratio_mean_w150",
+    "sea_w400",
+    "log_ratio_std_w400",
+    "log_ratio_mean_w400",
+    "axis_vs_coast_normal",
+    "coast_gradient",
 )
 
 SHIP_COLUMNS = [
@@ -139,11 +149,11 @@ class SceneStats:
 
 @dataclass(frozen=True)
 class Candidates:
-    """Candidate points of one image or block: peak ``rows``/``cols`` (pixels) and the feature
-    matrix (one row per point, columns = :data:`FEATURE_NAMES`)."""
+    """Connected candidates of one image or block: label image (0 = none), moments and the
+    feature matrix (rows = labels 1..n, columns = :data:`FEATURE_NAMES`)."""
 
-    rows: NDArray[np.int64]
-    cols: NDArray[np.int64]
+    labels: NDArray[np.int32]
+    moments: dict[str, NDArray[np.float64]]
     features: NDArray[np.float32]
     ground_px_m: float
 
@@ -233,13 +243,49 @@ def scene_stats(bands: dict[str, NDArray[np.float32]], params: ShipParams = Ship
     return SceneStats(water_threshold=t, sea_brightness=max(ref, 1.0))
 
 
+class _LabelStats:
+    """Per-label statistics over the (few) labelled pixels only: labels 1..n of ``lab``."""
+
+    def __init__(self, lab: NDArray[np.int32], n: int, mask: NDArray[np.bool_] | None = None) -> None:
+        self.sel = np.flatnonzero(lab if mask is None else mask)
+        self.lab = lab.ravel()[self.sel]
+        self.n = n
+        self.count = np.bincount(self.lab, minlength=n + 1)[1:].astype(np.float64)
+        self._order: NDArray[np.int64] | None = None
+
+    def take(self, image: NDArray) -> NDArray:
+        """The values of ``image`` at the labelled pixels."""
+        return image.ravel()[self.sel]
+
+    def mean(self, values: NDArray, taken: bool = False) -> NDArray[np.float64]:
+        v = values if taken else values.ravel()[self.sel]
+        return np.bincount(self.lab, v, minlength=self.n + 1)[1:] / np.maximum(self.count, 1)
+
+    def _reduce(self, values: NDArray, ufunc: np.ufunc) -> NDArray[np.float64]:
+        if self._order is None:
+            self._order = np.argsort(self.lab, kind="stable")
+        ordered = self.lab[self._order]
+        starts = np.searchsorted(ordered, np.arange(1, self.n + 1))
+        out = np.zeros(self.n, np.float64)
+        present = self.count > 0
+        if present.any():
+            red = ufunc.reduceat(values.ravel()[self.sel][self._order], starts[present])
+            out[present] = red
+        return out
+
+    def max(self, values: NDArray) -> NDArray[np.float64]:
+        return self._reduce(values, np.maximum)
+
+    def min(self, values: NDArray) -> NDArray[np.float64]:
+        return self._reduce(values, np.minimum)
+
+
 def _coarse_water_reference(
-    bright: NDArray[np.float32], sea: NDArray[np.bool_], window_px: float, fallback: float, cell: int = 8,
-    at: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None,
+    bright: NDArray[np.float32], sea: NDArray[np.bool_], window_px: float, fallback: float, cell: int = 8
 ) -> NDArray[np.float32]:
     """Log of the mean brightness of the sea within ``window_px`` of each pixel, computed on
     ``cell``-pixel cells (a 1 km mean varies slowly); ``fallback`` where less than 2 % of the
-    window is sea. With ``at`` (rows, cols), only at those pixels."""
+    window is sea."""
     h, w = bright.shape
     hh, ww = -(-h // cell), -(-w // cell)
     s = np.zeros((hh * cell, ww * cell), np.float32)
@@ -253,8 +299,6 @@ def _coarse_water_reference(
     k_c = ndimage.uniform_filter(k_c, size, mode="nearest")
     ref_c = np.where(k_c > 0.02 * cell * cell, s_c / np.maximum(k_c, 1e-6), fallback)
     log_ref = np.log(np.maximum(ref_c, 1.0)).astype(np.float32)
-    if at is not None:
-        return log_ref[at[0] // cell, at[1] // cell]
     return np.repeat(np.repeat(log_ref, cell, 0), cell, 1)[:h, :w]
 
 
@@ -283,9 +327,9 @@ def candidate_mask(
     bands: dict[str, NDArray[np.float32]], ground_px_m: float, stats: SceneStats, params: ShipParams = ShipParams()
 ) -> dict[str, NDArray]:
     """The per-pixel layers of the candidate generator (step 2 of the module docstring):
-    ``candidate`` (the peaks), ``sea``, ``holes``, ``ndwi``, ``log_ratio`` (brightness against
-    the local water, natural log), ``tophat`` (log brightness above its grey opening),
-    ``smoothed`` (its 3 × 3 mean), ``total`` and the bands (at least 1)."""
+    ``candidate``, ``sea``, ``holes``, ``quay``, ``ndwi``, ``log_ratio`` (brightness against
+    the local water, natural log), ``tophat`` (log brightness above its 90 m opening) and the
+    band shares."""
     _check_bands(bands)
     px = ground_px_m
     b_ = {k: np.maximum(bands[k].astype(np.float32, copy=False), 1.0) for k in S2_SHIP_BANDS}
@@ -298,183 +342,97 @@ def candidate_mask(
     log_ratio = log_b - _coarse_water_reference(mean_b, sea, params.reference_window_m / px, stats.sea_brightness)
     ws = _odd(params.tophat_size_m / px)
     tophat = log_b - ndimage.grey_opening(log_b, size=(ws, ws))
-    smoothed = ndimage.uniform_filter(tophat, 3)
-    near = ndimage.binary_dilation(sea, iterations=params.near_sea_px) if params.near_sea_px else sea
-    peaks = (smoothed >= ndimage.maximum_filter(smoothed, _odd(params.peak_window_m / px)))
-    peaks &= (smoothed >= params.min_peak_tophat) & near
+    if params.berth_margin_px:
+        near = ndimage.binary_dilation(sea, iterations=params.berth_margin_px) & ~sea
+    else:
+        near = np.zeros_like(sea)
+    quay = near & (tophat >= params.min_quay_log_ratio)
+    cand = holes | (sea & (log_ratio >= params.min_sea_log_ratio)) | quay
     return {
-        "candidate": peaks,
+        "candidate": cand,
         "sea": sea,
         "holes": holes,
+        "quay": quay,
         "ndwi": index,
         "log_ratio": log_ratio,
         "tophat": tophat,
-        "smoothed": smoothed,
         "total": total,
         **{k: b_[k] for k in S2_SHIP_BANDS},
     }
 
 
-def _patch_index(shape: tuple[int, ...], rows: NDArray[np.int64], cols: NDArray[np.int64], radius: int,
-                 reflect: bool = False) -> NDArray[np.int64]:
-    """Flat indices of the (n, 2r+1, 2r+1) windows centred on the points; beyond the edge the
-    edge pixels repeated, or with ``reflect`` the image mirrored as SciPy's filters do
-    (``mode="reflect"``, for radii smaller than the image)."""
-    h, w = shape
-    off = np.arange(-radius, radius + 1)
-    rr = rows[:, None, None] + off[None, :, None]
-    cc = cols[:, None, None] + off[None, None, :]
-    if reflect:
-        rr = np.where(rr < 0, -rr - 1, np.where(rr >= h, 2 * h - rr - 1, rr))
-        cc = np.where(cc < 0, -cc - 1, np.where(cc >= w, 2 * w - cc - 1, cc))
-    return np.clip(rr, 0, h - 1) * w + np.clip(cc, 0, w - 1)
-
-
-def _patches(image: NDArray, rows: NDArray[np.int64], cols: NDArray[np.int64], radius: int) -> NDArray:
-    """(n, 2r+1, 2r+1) windows of ``image`` centred on the points (edge pixels repeated)."""
-    return image.ravel()[_patch_index(image.shape, rows, cols, radius)]
-
-
-def _openings_at(images: list[NDArray], rows: NDArray[np.int64], cols: NDArray[np.int64], size: int,
-                 chunk: int) -> list[NDArray[np.float64]]:
-    """The grey openings of ``images`` by a ``size`` square, only at the given pixels: the
-    maximum over the window of the minima over the windows (a (2·size − 1)² patch per point,
-    edges mirrored as in ``ndimage.grey_opening``), cheaper than opening the whole images for
-    a few candidates per thousand pixels."""
-    half = size // 2
-    n = 2 * half + 1  # the erosion is needed on the central n × n of each patch
-    out = [np.empty(rows.size, np.float64) for _ in images]
-    for i in range(0, rows.size, chunk):
-        idx = _patch_index(images[0].shape, rows[i:i + chunk], cols[i:i + chunk], 2 * half, reflect=True)
-        for image, o in zip(images, out, strict=True):
-            p = image.ravel()[idx]
-            e = p[:, :n, :].copy()
-            for d in range(1, size):
-                np.minimum(e, p[:, d:d + n, :], out=e)
-            e2 = e[:, :, :n].copy()
-            for d in range(1, size):
-                np.minimum(e2, e[:, :, d:d + n], out=e2)
-            o[i:i + chunk] = e2.max((1, 2))
-    return out
-
-
-def _blob_features(layers: dict[str, NDArray], rows: NDArray[np.int64], cols: NDArray[np.int64], px: float,
-                   radius: int) -> dict[str, NDArray[np.float64]]:
-    """Size, shape and surroundings of the pixels within ``radius`` of each point whose top-hat
-    is at least half the point's."""
-    idx = _patch_index(layers["tophat"].shape, rows, cols, radius)
-    tp = layers["tophat"].ravel()[idx]
-    sp = layers["sea"].ravel()[idx]
-    peak = np.maximum(layers["tophat"][rows, cols], 1e-3)[:, None, None]
-    m = (tp >= 0.5 * peak).astype(np.float64)
-    cnt = m.sum((1, 2))
-    s = np.maximum(cnt, 1)
-    off = np.arange(-radius, radius + 1, dtype=np.float64)
-    dr, dc = off[None, :, None], off[None, None, :]
-    mr, mc = (m * dr).sum((1, 2)) / s, (m * dc).sum((1, 2)) / s
-    vrr = (m * dr * dr).sum((1, 2)) / s - mr**2 + 1 / 12
-    vcc = (m * dc * dc).sum((1, 2)) / s - mc**2 + 1 / 12
-    vrc = (m * dr * dc).sum((1, 2)) / s - mr * mc
-    tr = vrr + vcc
-    disc = np.sqrt(np.maximum((vrr - vcc) ** 2 / 4 + vrc**2, 0))
-    lam1, lam2 = tr / 2 + disc, np.maximum(tr / 2 - disc, 0)
-    lr = layers["log_ratio"].ravel()[idx]
-    return {
-        "blob_area_m2": cnt * px * px,
-        "blob_length_m": np.sqrt(12 * lam1) * px,
-        "blob_width_m": np.sqrt(12 * lam2) * px,
-        "blob_elongation": np.sqrt(lam1 / np.maximum(lam2, 1e-3)),
-        "blob_sea": (m * sp).sum((1, 2)) / s,
-        "blob_offset_m": np.hypot(mr, mc) * px,
-        "blob_ring_tophat": (tp * (1 - m)).sum((1, 2)) / np.maximum((1 - m).sum((1, 2)), 1),
-        "patch_sea": sp.mean((1, 2)),
-        "blob_log_ratio_max": np.where(m > 0, lr, -9.0).max((1, 2)),
-    }
-
-
 def candidate_features(
-    bands: dict[str, NDArray[np.float32]], ground_px_m: float, stats: SceneStats, params: ShipParams = ShipParams(),
-    layers: dict[str, NDArray] | None = None, chunk: int = 20_000,
+    bands: dict[str, NDArray[np.float32]], ground_px_m: float, stats: SceneStats, params: ShipParams = ShipParams()
 ) -> Candidates:
-    """Candidate points of one image (or block) and their :data:`FEATURE_NAMES` features
-    (``layers`` from :func:`candidate_mask` if already computed)."""
+    """Candidates of one image (or block) and their :data:`FEATURE_NAMES` features."""
     px = ground_px_m
-    if layers is None:
-        layers = candidate_mask(bands, px, stats, params)
-    r, c = np.nonzero(layers["candidate"])
-    r, c = r.astype(np.int64), c.astype(np.int64)
-    if r.size == 0:
-        return Candidates(r, c, np.zeros((0, len(FEATURE_NAMES)), np.float32), px)
-    sea, index, log_ratio, tophat = layers["sea"], layers["ndwi"], layers["log_ratio"], layers["tophat"]
-    f: dict[str, NDArray] = {}
-    f["smoothed_tophat"] = layers["smoothed"][r, c]
-    f["tophat"] = tophat[r, c]
-    f["log_ratio"] = log_ratio[r, c]
-    f["ndwi"] = index[r, c] - stats.water_threshold
-    f["sea"] = sea[r, c]
-    f["hole"] = layers["holes"][r, c]
-    local_max = _patches(layers["smoothed"], r, c, _odd(90 / px) // 2).max((1, 2))
-    f["peak_dominance"] = f["smoothed_tophat"] / np.maximum(local_max, 1e-3)
-    ws = _odd(params.tophat_size_m / px)
-    window = params.reference_window_m / px
-    openings = _openings_at([layers[k] for k in S2_SHIP_BANDS], r, c, ws, chunk)
-    for k, opening in zip(S2_SHIP_BANDS, openings, strict=True):
-        band = layers[k]
-        log_at = np.log(band[r, c])
-        ref = _coarse_water_reference(band, sea, window, stats.sea_brightness, at=(r, c))
-        f[f"{k}_log_ratio"] = log_at - ref
-        f[f"{k}_tophat"] = log_at - np.log(opening)  # the log is increasing: log of the opening
-        f[f"{k}_share"] = band[r, c] / layers["total"][r, c]
+    layers = candidate_mask(bands, px, stats, params)
+    lab, n = ndimage.label(layers["candidate"])
+    lab = lab.astype(np.int32, copy=False)
+    mom = component_moments(lab, n)
+    if n == 0:
+        return Candidates(lab, mom, np.zeros((0, len(FEATURE_NAMES)), np.float32), px)
+    sea = layers["sea"]
+    log_ratio = layers["log_ratio"]
+    inside = _LabelStats(lab, n)
+    f: dict[str, NDArray[np.float64]] = {}
+    f["area_m2"] = mom["n"] * px * px
+    f["length_m"] = mom["length_px"] * px
+    f["width_m"] = mom["width_px"] * px
+    f["elongation"] = mom["length_px"] / np.maximum(mom["width_px"], 0.5)
+    f["hole_fraction"] = inside.mean(layers["holes"])
+    f["sea_fraction"] = inside.mean(sea)
+    f["quay_fraction"] = inside.mean(layers["quay"])
+    rings: dict[int, _LabelStats] = {}
+    for r in (1, 3):
+        grown = ndimage.grey_dilation(lab, size=(2 * r + 1, 2 * r + 1))
+        ring_lab = np.where(lab == 0, grown, 0)
+        rings[r] = ring = _LabelStats(ring_lab, n)
+        f[f"ring{r}_sea"] = ring.mean(sea)
+        f[f"ring{r}_log_ratio"] = ring.mean(log_ratio)
+    f["log_ratio_mean"] = inside.mean(log_ratio)
+    f["log_ratio_max"] = inside.max(log_ratio)
+    f["tophat_mean"] = inside.mean(layers["tophat"])
+    f["tophat_max"] = inside.max(layers["tophat"])
+    f["contrast_ring3"] = f["log_ratio_mean"] - f["ring3_log_ratio"]
+    for k in S2_SHIP_BANDS:
+        for name, st in ((f"{k.lower()}_share", inside), (f"{k.lower()}_share_ring3", rings[3])):
+            f[name] = st.mean(st.take(layers[k]) / st.take(layers["total"]), taken=True)
+    index = layers["ndwi"]
+    f["ndwi_mean"] = inside.mean(index) - stats.water_threshold
+    f["ndwi_min"] = inside.min(index) - stats.water_threshold
+    b04, b08 = inside.take(layers["B04"]), inside.take(layers["B08"])
+    f["ndvi_mean"] = inside.mean((b08 - b04) / (b08 + b04), taken=True)
+    h, w = lab.shape
+    ri = np.clip(np.round(mom["row"]).astype(np.int64), 0, h - 1)
+    ci = np.clip(np.round(mom["col"]).astype(np.int64), 0, w - 1)
     sea_box = _BoxMeans(sea.astype(np.float32))
     lr_box = _BoxMeans(log_ratio)
     lr2_box = _BoxMeans(log_ratio * log_ratio)
-    th_box = _BoxMeans(tophat)
-    nd_box = _BoxMeans(index)
-    for size_m in WINDOWS_M:
+    for size_m in (50, 150, 400):
         ww = _odd(size_m / px)
-        mu = lr_box.at(r, c, ww)
-        f[f"sea_w{size_m}"] = sea_box.at(r, c, ww)
+        mu = lr_box.at(ri, ci, ww)
+        f[f"sea_w{size_m}"] = sea_box.at(ri, ci, ww)
+        f[f"log_ratio_std_w{size_m}"] = np.sqrt(np.maximum(lr2_box.at(ri, ci, ww) - mu * mu, 0))
         f[f"log_ratio_mean_w{size_m}"] = mu
-        f[f"log_ratio_std_w{size_m}"] = np.sqrt(np.maximum(lr2_box.at(r, c, ww) - mu * mu, 0))
-        f[f"tophat_mean_w{size_m}"] = th_box.at(r, c, ww)
-        f[f"ndwi_w{size_m}"] = nd_box.at(r, c, ww) - stats.water_threshold
-    f["ndwi_min3"] = _patches(index, r, c, 1).min((1, 2)) - stats.water_threshold
-    radius = max(2, int(round(params.patch_m / px)))
-    parts = [_blob_features(layers, r[i:i + chunk], c[i:i + chunk], px, radius) for i in range(0, r.size, chunk)]
-    for k in parts[0]:
-        f[k] = np.concatenate([p[k] for p in parts])
-    x = np.column_stack([np.asarray(f[k], np.float64) for k in FEATURE_NAMES]).astype(np.float32)
-    return Candidates(r, c, np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0), px)
-
-
-def blob_geometry(tophat: NDArray[np.float32], rows: NDArray[np.int64], cols: NDArray[np.int64],
-                  radius: int) -> dict[str, NDArray[np.float64]]:
-    """Pixel count, centroid, length, width and long-axis angle (:func:`component_moments`) of
-    the connected pixels around each point whose top-hat is at least half the point's, within
-    ``radius`` pixels (one small labelling per point: meant for the detections, not every
-    candidate)."""
-    n = rows.size
-    lab = np.zeros((n, 2 * radius + 1, 2 * radius + 1), np.int32)
-    if n:
-        tp = _patches(tophat, rows, cols, radius)
-        for i in range(n):
-            comp, _ = ndimage.label(tp[i] >= 0.5 * max(float(tp[i, radius, radius]), 1e-3))
-            lab[i] = np.where(comp == comp[radius, radius], i + 1, 0)
-    big = lab.reshape(n * (2 * radius + 1), 2 * radius + 1)  # the patches stacked: labels stay apart
-    mom = component_moments(big, n)
-    mom["row"] = mom["row"] - (np.arange(n) * (2 * radius + 1) + radius) + rows
-    mom["col"] = mom["col"] - radius + cols
-    return mom
+    # Coast normal: gradient of the 150 m sea fraction (pointing into the sea).
+    w150 = _odd(150 / px)
+    d = max(1, _odd(50 / px) // 2)
+    gr = sea_box.at(ri + d, ci, w150) - sea_box.at(ri - d, ci, w150)
+    gc = sea_box.at(ri, ci + d, w150) - sea_box.at(ri, ci - d, w150)
+    f["axis_vs_coast_normal"] = np.abs(np.cos(mom["theta"] - np.arctan2(gc, gr)))
+    f["coast_gradient"] = np.hypot(gr, gc)
+    x = np.column_stack([f[k] for k in FEATURE_NAMES]).astype(np.float32)
+    return Candidates(lab, mom, np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0), px)
 
 
 def non_max_suppression(
     rows: NDArray[np.float64], cols: NDArray[np.float64], score: NDArray[np.float64], radius_px: float
 ) -> NDArray[np.int64]:
-    """Indices kept when, best score first (ties: the upper, then the left point), every point
-    within ``radius_px`` of a kept one is dropped."""
+    """Indices kept when, best score first, every point within ``radius_px`` of a kept one is dropped."""
     from scipy.spatial import cKDTree
 
-    order = np.lexsort((cols, rows, -score))
+    order = np.argsort(-score, kind="stable")
     if order.size == 0:
         return order.astype(np.int64)
     pts = np.column_stack([rows, cols])
@@ -497,28 +455,24 @@ def _detect_block(
     model: TreeEnsemble,
     threshold: float,
 ) -> dict[str, NDArray]:
-    layers = candidate_mask(bands, ground_px_m, stats, params)
-    c = candidate_features(bands, ground_px_m, stats, params, layers)
+    c = candidate_features(bands, ground_px_m, stats, params)
     score = model.predict_proba(c.features) if c.n else np.zeros(0)
     k = np.flatnonzero(score >= threshold)
-    rows, cols = c.rows[k], c.cols[k]
-    m = blob_geometry(layers["tophat"], rows, cols, max(2, int(round(params.max_ship_m / ground_px_m))))
+    m = c.moments
     f = {name: c.features[k, i].astype(np.float64) for i, name in enumerate(FEATURE_NAMES)}
     return {
-        "row": rows.astype(np.float64),
-        "col": cols.astype(np.float64),
-        "blob_row": m["row"],
-        "blob_col": m["col"],
-        "length_m": m["length_px"] * ground_px_m,
-        "width_m": m["width_px"] * ground_px_m,
-        "orientation_deg": m["orientation_deg"],
-        "theta": m["theta"],
-        "length_px": m["length_px"],
-        "width_px": m["width_px"],
-        "area_m2": m["n"] * ground_px_m**2,
-        "contrast": f["log_ratio"],
-        "ring_water_fraction": f["patch_sea"],
-        "in_water": (f["sea"] + f["hole"]) > 0,
+        "row": m["row"][k],
+        "col": m["col"][k],
+        "length_m": m["length_px"][k] * ground_px_m,
+        "width_m": m["width_px"][k] * ground_px_m,
+        "orientation_deg": m["orientation_deg"][k],
+        "theta": m["theta"][k],
+        "length_px": m["length_px"][k],
+        "width_px": m["width_px"][k],
+        "area_m2": f["area_m2"],
+        "contrast": f["contrast_ring3"],
+        "ring_water_fraction": f["ring1_sea"],
+        "in_water": f["hole_fraction"] + f["sea_fraction"] > 0.5,
         "score": score[k],
     }
 
@@ -561,10 +515,8 @@ def detect_ships(
             a0, a1, b0, b1 = max(r0 - halo, 0), min(r1 + halo, h), max(c0 - halo, 0), min(c1 + halo, w)
             sub = {k: bands[k][a0:a1, b0:b1] for k in S2_SHIP_BANDS}
             out = _detect_block(sub, ground_px_m, stats, params, model, threshold)
-            for k in ("row", "blob_row"):
-                out[k] = out[k] + a0
-            for k in ("col", "blob_col"):
-                out[k] = out[k] + b0
+            out["row"] = out["row"] + a0
+            out["col"] = out["col"] + b0
             r, c = out["row"] + 0.5, out["col"] + 0.5
             inside = (r >= r0) & (r < r1) & (c >= c0) & (c < c1)
             return {k: v[inside] for k, v in out.items()}
@@ -578,7 +530,7 @@ def detect_ships(
     d = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     keep = non_max_suppression(d["row"], d["col"], d["score"], params.nms_radius_m / ground_px_m)
     d = {k: v[keep] for k, v in d.items()}
-    rect = outline_rectangles(d["blob_row"], d["blob_col"], d["theta"], d["length_px"], d["width_px"])
+    rect = outline_rectangles(d["row"], d["col"], d["theta"], d["length_px"], d["width_px"])
     df = pl.DataFrame(
         {
             **{c: d[c] for c in SHIP_COLUMNS if c != "outline_px"},
