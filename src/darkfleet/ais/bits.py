@@ -51,8 +51,6 @@ for _c in range(96, 120):
 
 # Six-bit value -> ASCII character of AIS text fields ("six-bit ASCII", table 47).
 SIXBIT_ASCII = np.array([v + 64 if v < 32 else v for v in range(64)], dtype=np.uint8)
-_AT = ord("@")
-_SPACE = ord(" ")
 
 
 @dataclass(frozen=True)
