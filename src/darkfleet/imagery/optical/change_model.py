@@ -47,7 +47,7 @@ from darkfleet.imagery.optical.change import (
     threshold_for,
 )
 from darkfleet.imagery.optical.scoring import Score, mask_score
-from darkfleet.imagery.optical.trees import TreeEnsemble
+from darkfleet.imagery.optical.trees import TreeEnsemble, fit_boosted
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "change.json"
 DEFAULT_PARAMS = ChangeParams()
@@ -128,23 +128,10 @@ def _sample(pair: Pair, train: ChangeTrainParams) -> tuple[NDArray[np.float32], 
 
 
 def _fit_sklearn(pairs: Sequence[Pair], train: ChangeTrainParams) -> tuple[Any, NDArray[np.float32]]:
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
     parts = [_sample(p, train) for p in pairs]
     x = np.vstack([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
-    clf = HistGradientBoostingClassifier(
-        max_iter=train.max_iter,
-        learning_rate=train.learning_rate,
-        max_leaf_nodes=train.max_leaf_nodes,
-        max_depth=train.max_depth,
-        min_samples_leaf=train.min_samples_leaf,
-        l2_regularization=train.l2_regularization,
-        early_stopping=False,
-        random_state=train.seed,
-    )
-    clf.fit(x, y)
-    return clf, x
+    return fit_boosted(x, y, train), x
 
 
 def _proba(clf: Any, pair: Pair, train: ChangeTrainParams) -> NDArray[np.float32]:

@@ -114,22 +114,11 @@ def load_ports(
 
 def fit(ports: Sequence[PortCandidates], train: TrainParams = TrainParams(), meta: dict | None = None) -> TreeEnsemble:
     """A classifier trained on the candidates of ``ports`` (needs scikit-learn)."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    from darkfleet.imagery.optical.trees import from_sklearn
+    from darkfleet.imagery.optical.trees import fit_boosted, from_sklearn
 
     x = np.vstack([p.candidates.features for p in ports])
     y = np.concatenate([p.positive for p in ports])
-    clf = HistGradientBoostingClassifier(
-        max_iter=train.max_iter,
-        learning_rate=train.learning_rate,
-        max_depth=train.max_depth,
-        min_samples_leaf=train.min_samples_leaf,
-        l2_regularization=train.l2_regularization,
-        early_stopping=False,
-        random_state=train.seed,
-    )
-    clf.fit(x, y)
+    clf = fit_boosted(x, y, train)
     info = {"trained_on": [p.port for p in ports], "train_params": asdict(train), "n_rows": int(y.size)}
     return from_sklearn(clf, FEATURE_NAMES, x, {**info, **(meta or {})})
 

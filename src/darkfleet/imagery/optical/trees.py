@@ -148,6 +148,30 @@ class TreeEnsemble:
         return model
 
 
+def fit_boosted(x: NDArray[np.floating], y: NDArray[np.bool_], params: Any) -> Any:
+    """A seeded ``HistGradientBoostingClassifier`` fitted to ``x``, ``y`` (needs scikit-learn).
+
+    ``params``: a training-settings dataclass whose fields ``max_iter``, ``learning_rate``,
+    ``max_depth``, ``min_samples_leaf``, ``l2_regularization``, ``seed`` and, optionally,
+    ``max_leaf_nodes`` are scikit-learn's; no early stopping, so the result depends on the seed only.
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    optional = {"max_leaf_nodes": params.max_leaf_nodes} if hasattr(params, "max_leaf_nodes") else {}
+    clf = HistGradientBoostingClassifier(
+        max_iter=params.max_iter,
+        learning_rate=params.learning_rate,
+        max_depth=params.max_depth,
+        min_samples_leaf=params.min_samples_leaf,
+        l2_regularization=params.l2_regularization,
+        early_stopping=False,
+        random_state=params.seed,
+        **optional,
+    )
+    clf.fit(x, y)
+    return clf
+
+
 def from_sklearn(
     clf: Any, feature_names: tuple[str, ...], x_check: NDArray[np.floating], meta: dict[str, Any] | None = None
 ) -> TreeEnsemble:
