@@ -183,13 +183,6 @@ def _key(df: pl.DataFrame) -> IntArray:
     return m * SEGMENTS + np.clip(df["segment"].fill_null(0).to_numpy().astype(np.int64), 0, SEGMENTS - 1)
 
 
-def step_arrays(df: pl.DataFrame) -> dict[str, NDArray]:
-    """Per-row arrays of a prepared table as a dict (older callers; new code uses :class:`Tracks`)."""
-    tr = tracks_of(df)
-    return {"mmsi": tr.key, "vessel": tr.vessel, "t_s": tr.t_s, "lon": tr.lon, "lat": tr.lat, "same": tr.same,
-            "dt_s": tr.dt_s, "dist_m": tr.dist_m, "speed_kn": tr.speed_kn}
-
-
 # -- runs -------------------------------------------------------------------------------------
 
 def run_ids(mmsi: IntArray, state: NDArray) -> IntArray:

@@ -140,18 +140,6 @@ def _proba(clf: Any, pair: Pair, train: ChangeTrainParams) -> NDArray[np.float32
     return (1.0 / (1.0 + np.exp(-z))).reshape(f.shape[:2]).astype(np.float32)
 
 
-def pooled_score(
-    pairs: Sequence[Pair], probs: Sequence[NDArray[np.float32]], factor: float, params: ChangeParams = DEFAULT_PARAMS
-) -> tuple[Score, dict[str, Score]]:
-    """Pooled and per-pair scores of the masks at the expected-count rule with ``factor``."""
-    rule = {"count_factor": factor}
-    per = {
-        p.name: mask_score(mask_from_probability(pr, threshold_for(pr, rule, params), params), p.truth)
-        for p, pr in zip(pairs, probs, strict=True)
-    }
-    return sum(per.values(), Score(0, 0, 0)), per
-
-
 def best_factor(
     pairs: Sequence[Pair], probs: Sequence[NDArray[np.float32]], params: ChangeParams = DEFAULT_PARAMS
 ) -> float:
