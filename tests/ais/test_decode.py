@@ -156,6 +156,16 @@ def test_several_sentences_on_one_line() -> None:
     assert b.read == 2 == b.accepted["statics"]
 
 
+def test_a_line_with_a_stray_bang_is_kept_beside_a_line_that_is_split() -> None:
+    """Two '!' on a line do not always mean two sentences; such a line is still accounted for
+    (it was dropped when another line of the same block was split)."""
+    stray = sentence(PAYLOAD[:9] + "!" + PAYLOAD[10:])
+    b = decode_lines([stray, POS + POS], ASSUME)
+    assert [(r[0], r[2]) for r in b.rejects] == [(1, "invalid payload character")]
+    assert b.accepted["positions"] == 2
+    assert b.read == sum(b.accepted.values()) + sum(b.rejected.values()) == 3
+
+
 def test_type_24_parts() -> None:
     a = encode(msg_type=24, mmsi=338000001, partno=0, shipname="MAIA")[0]
     bpart = encode(msg_type=24, mmsi=338000001, partno=1, ship_type=70, vendorid="ABC",

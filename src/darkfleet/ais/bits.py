@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from darkfleet.ais import kernels
 from darkfleet.lake import schema
 
 INVALID = 255
@@ -93,15 +94,6 @@ def gather(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.nd
     idx = np.repeat(starts.astype(np.int64) - offsets[:-1], lengths)
     idx += np.arange(total, dtype=np.int64)
     return buf[idx], offsets
-
-
-def segments_with_high_bytes(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """For gathered segments, whether each holds a byte >= 128 (not ASCII)."""
-    high = np.flatnonzero(data >= 128)
-    out = np.zeros(len(offsets) - 1, dtype=bool)
-    if len(high):
-        out[np.searchsorted(offsets, high, side="right") - 1] = True
-    return out
 
 
 def repeated(text: str, n: int) -> pa.StringArray:
@@ -223,51 +215,22 @@ def dearmour(
     """Six-bit values of payloads ``buf[starts:ends]``, read up to ``max_chars`` characters,
     and whether those characters are all in the armouring alphabet (bad ones read as 0).
 
-    ``buf`` must extend at least ``MAX_WIDTH`` bytes past the last payload start. Rows are
-    copied out of a sliding-window view of it, one contiguous run each.
+    One compiled pass over the payloads' bytes (``kernels.sixbit_rows``).
     """
     lengths = (ends - starts).astype(np.int64)
     width = min(int(lengths.max()) if len(lengths) else 0, max_chars, MAX_WIDTH)
-    windows = np.lib.stride_tricks.sliding_window_view(buf, max(width, 1))[:, :width]
-    # Armour (M.1371 table 44) by arithmetic, not a look-up table: '0'..'W' -> 0..39,
-    # '`'..'w' -> 40..63, anything else is invalid.
-    six = windows[starts] - np.uint8(48)
-    bad = (six > 71) | ((six >= 40) & (six < 48))
-    six -= (six >= 48).view(np.uint8) << 3
-    short = lengths < width
-    if short.any():
-        beyond = np.arange(width)[None, :] >= lengths[short][:, None]
-        six[short] = np.where(beyond, 0, six[short])
-        bad[short] &= ~beyond
-    if bad.any():
-        valid = ~bad.any(axis=1)
-        six[bad] = 0
-    else:
-        valid = np.ones(len(starts), dtype=bool)
-    # Column-major: fields are read a character column at a time.
-    return Payloads(np.asfortranarray(six), lengths * 6 - fill_bits.astype(np.int64)), valid
+    six, valid = kernels.sixbit_rows(buf, starts, ends, width)
+    return Payloads(six, lengths * 6 - fill_bits.astype(np.int64)), valid
 
 
 def uint(p: Payloads, start: int, width: int) -> np.ndarray:
     """Unsigned field of ``width`` bits at bit ``start`` for every row (int64)."""
-    first = start // 6
-    last = (start + width - 1) // 6
-    n = len(p)
-    acc = np.zeros(n, dtype=np.int64)
-    for k in range(first, last + 1):
-        if k < p.six.shape[1]:
-            acc <<= 6
-            acc |= p.six[:, k]
-        else:
-            acc <<= 6
-    shift = (last + 1) * 6 - (start + width)
-    return (acc >> shift) & ((1 << width) - 1)
+    return kernels.bit_field(p.six, start, width, False)
 
 
 def sint(p: Payloads, start: int, width: int) -> np.ndarray:
     """Two's complement signed field."""
-    v = uint(p, start, width)
-    return np.where(v >= (1 << (width - 1)), v - (1 << width), v)
+    return kernels.bit_field(p.six, start, width, True)
 
 
 def present(p: Payloads, start: int, width: int) -> np.ndarray:
