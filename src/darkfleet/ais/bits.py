@@ -77,23 +77,7 @@ def ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 def gather(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Concatenate the byte ranges ``buf[starts[i]:ends[i]]``; return (bytes, offsets)."""
-    lengths = (ends - starts).astype(np.int64)
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    total = int(offsets[-1])
-    if total == 0:
-        return np.zeros(0, dtype=np.uint8), offsets
-    width = int(lengths.max())
-    if len(starts) * width <= min(64 << 20, 3 * total) and int(starts.max()) + width <= len(buf):
-        # Ranges of similar lengths: copy fixed-width windows row by row, keep each row's prefix.
-        rows = np.lib.stride_tricks.sliding_window_view(buf, width)[starts]
-        return rows[np.arange(width)[None, :] < lengths[:, None]], offsets
-    if len(buf) < 1 << 31:  # other ranges: copied by Arrow, through binary views
-        copied = _views(buf, starts, ends, pa.binary_view()).cast(pa.large_binary())
-        return np.frombuffer(copied.buffers()[2], dtype=np.uint8, count=total), offsets
-    idx = np.repeat(starts.astype(np.int64) - offsets[:-1], lengths)
-    idx += np.arange(total, dtype=np.int64)
-    return buf[idx], offsets
+    return kernels.gather(buf, np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64))
 
 
 def repeated(text: str, n: int) -> pa.StringArray:
@@ -139,47 +123,16 @@ _BY_ARROW = {pa.int8(): np.int8, pa.int16(): np.int16, pa.int32(): np.int32, pa.
 
 
 def strings(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.StringArray:
-    """The byte ranges of ``buf`` as an Arrow string array (the bytes must be ASCII / UTF-8).
-
-    Built as an Arrow string-view array over ``buf`` (one 16-byte view per range, made in
-    NumPy) and cast to a plain string array, which copies the bytes in C++: much faster than
-    gathering them with NumPy.
-    """
-    n = len(starts)
-    if n == 0 or len(buf) >= 1 << 31:
-        data, offsets = gather(buf, starts, ends)
-        return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data)).cast(pa.string())
-    return _views(buf, starts, ends, pa.string_view()).cast(pa.string())
-
-
-def _views(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, type_: pa.DataType) -> pa.Array:
-    """An Arrow string- or binary-view array of the ranges of ``buf`` (which must be < 2 GiB)."""
-    n = len(starts)
-    if int(starts.max()) + 12 > len(buf):
-        buf = np.concatenate((buf, np.zeros(12, dtype=np.uint8)))
-    lengths = (ends - starts).astype(np.int32)
-    views = np.zeros((n, 16), dtype=np.uint8)
-    words = views.view(np.int32)  # length, then 12 inline bytes or (prefix, buffer 0, offset)
-    words[:, 0] = lengths
-    head = np.lib.stride_tricks.sliding_window_view(buf, 12)[starts]
-    inline = lengths <= 12
-    views[:, 4:] = np.where(inline[:, None] & (np.arange(12)[None, :] >= lengths[:, None]), 0, head)
-    out_of_line = ~inline
-    if out_of_line.any():
-        words[out_of_line, 2] = 0
-        words[out_of_line, 3] = starts[out_of_line]
-    return pa.Array.from_buffers(type_, n, [None, pa.py_buffer(views), pa.py_buffer(buf)])
+    """The byte ranges of ``buf`` as an Arrow string array (the bytes must be ASCII / UTF-8)."""
+    data, offsets = gather(buf, starts, ends)
+    if offsets[-1] < 1 << 31:
+        return pa.StringArray.from_buffers(len(starts), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data))
+    return pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data)).cast(pa.string())
 
 
 def invalid_characters(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """For payloads ``buf[starts[i]:ends[i]]``, whether each holds a non-armour byte."""
-    data, offsets = gather(buf, starts, ends)
-    v = data - np.uint8(48)
-    bad = np.flatnonzero((v > 71) | ((v >= 40) & (v < 48)))
-    out = np.zeros(len(starts), dtype=bool)
-    if len(bad):
-        out[np.searchsorted(offsets, bad, side="right") - 1] = True
-    return out
+    return kernels.non_armour(buf, np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64))
 
 
 MAX_WIDTH = 80  # the widest read of any decoded type (type 5: 71 characters), with room

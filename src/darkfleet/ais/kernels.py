@@ -2,9 +2,10 @@
 
 NumPy frames a block in about fifteen whole-array passes (line ends, tag-block ends, comma
 positions, the checksum's XOR, the field digits, ...). These loops make one pass over each
-line instead, touching its bytes once while they are in cache. They compute exactly what the
-NumPy expressions they replace computed (``nmea.split_lines`` and the sentence fields of
-``nmea.frame``); tests/ais compares both on every real capture and on malformed lines.
+line instead, touching its bytes once while they are in cache. They replaced NumPy code and
+were checked to frame every real capture in shared/data/ais, and 60,000 randomly corrupted
+copies of its lines, exactly as it did; tests/ais holds them to pyais, gpsd and libais and to
+the reject reasons of malformed lines.
 
 Compiled on first use and cached on disk (``cache=True``), so a process pays the compile once
 per installation, not once per run.
@@ -293,3 +294,98 @@ def _group_id(buf: np.ndarray, a: int, b: int) -> int:
             return -1
         value = value * 10 + d
     return int(value)
+
+
+@numba.njit(cache=True, nogil=True)
+def gather(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The byte ranges ``buf[starts[i]:ends[i]]`` end to end: (bytes, offsets)."""
+    n = len(starts)
+    offsets = np.empty(n + 1, np.int64)
+    offsets[0] = 0
+    for i in range(n):
+        offsets[i + 1] = offsets[i] + ends[i] - starts[i]
+    data = np.empty(offsets[n], np.uint8)
+    for i in range(n):
+        data[offsets[i] : offsets[i + 1]] = buf[starts[i] : ends[i]]
+    return data, offsets
+
+
+@numba.njit(cache=True, nogil=True)
+def non_armour(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Whether each payload ``buf[starts:ends]`` holds a byte outside the armouring alphabet."""
+    out = np.zeros(len(starts), np.bool_)
+    for i in range(len(starts)):
+        bad = False
+        for c in buf[starts[i] : ends[i]]:
+            v = np.uint8(c - np.uint8(48))
+            bad |= (v > 71) | ((v >= 40) & (v < 48))
+        out[i] = bad
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _seconds_at(buf: np.ndarray, q: int, end: int) -> int:
+    """Unix seconds written at ``buf[q:end]`` as 9 or 10 digits, an optional fraction, then ',' or
+    the end; or -1."""
+    p = q
+    while p < end and 48 <= buf[p] <= 57:
+        p += 1
+    if not 9 <= p - q <= 10:
+        return -1
+    value = 0
+    for k in range(q, p):
+        value = value * 10 + (buf[k] - 48)
+    if p < end and buf[p] == 46:  # '.'
+        p += 1
+        while p < end and 48 <= buf[p] <= 57:
+            p += 1
+    if p < end and buf[p] != 44:
+        return -1
+    return value
+
+
+@numba.njit(cache=True, nogil=True)
+def trailing_seconds(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Receive times written after a sentence's checksum, ``buf[starts:ends]``: Unix seconds, or -1.
+
+    The USCG form ``,r<station>,<seconds>`` (station starting r, b or B; the first such pair
+    counts) before a bare ``,<seconds>`` that ends the text; seconds have 9 or 10 digits and an
+    optional fraction. Text with a byte >= 128 has no time.
+    """
+    out = np.full(len(starts), -1, np.int64)
+    for i in range(len(starts)):
+        s, e = starts[i], ends[i]
+        high = False
+        for v in buf[s:e]:
+            high |= v >= 128
+        if high:
+            continue
+        found = -1
+        for p in range(s, e - 1):  # ,[rbB][A-Za-z0-9_]*,seconds
+            if buf[p] != 44 or not (buf[p + 1] == 114 or buf[p + 1] == 98 or buf[p + 1] == 66):
+                continue
+            q = p + 2
+            while q < e and (48 <= buf[q] <= 57 or 65 <= buf[q] <= 90 or 97 <= buf[q] <= 122 or buf[q] == 95):
+                q += 1
+            if q < e and buf[q] == 44:
+                found = _seconds_at(buf, q + 1, e)
+                if found >= 0:
+                    break
+        if found < 0:  # ,seconds at the very end
+            for p in range(s, e):
+                if buf[p] == 44:
+                    t = _seconds_at(buf, p + 1, e)
+                    if t >= 0 and _ends_at(buf, p + 1, e):
+                        found = t
+                        break
+        out[i] = found
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _ends_at(buf: np.ndarray, q: int, end: int) -> bool:
+    """Whether the digits (and fraction) at ``buf[q:]`` run to ``end``."""
+    p = q
+    while p < end and (48 <= buf[p] <= 57 or buf[p] == 46):
+        p += 1
+    return p == end

@@ -2,10 +2,10 @@
 
 A block of complete lines is parsed on its raw bytes by compiled loops (``kernels``), one
 pass per line: line ends, the NMEA 4.0 tag block (``\\s:station,c:unixtime*hh\\``), the
-sentence fields (``!AIVDM,2,1,7,A,payload,0*hh``) and the checksum (XOR of the bytes between
-``!`` and ``*``). Trailing receive times (USCG format) are parsed with Polars' regex kernels.
-Only unusual lines (several sentences on one line, Gatehouse ``$PGHP`` headers) go through
-Python, one line at a time.
+sentence fields (``!AIVDM,2,1,7,A,payload,0*hh``), the checksum (XOR of the bytes between
+``!`` and ``*``) and the receive times written after it (USCG format). Only unusual lines
+(several sentences on one line, Gatehouse ``$PGHP`` headers) go through Python, one line at
+a time.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
@@ -155,26 +154,13 @@ def _parse_tags(rec: Records, rows_mask: np.ndarray, starts: np.ndarray, ends: n
     rec.group[rows[grouped]] = group[grouped]
 
 
-_USCG_TIME = r",[rbB][A-Za-z0-9_]*,(\d{9,10})(?:\.\d*)?(?:,|$)"
-_TRAILING_TIME = r",(\d{9,10})(?:\.\d*)?$"
-
-
 def _parse_trailing(rec: Records, rows_mask: np.ndarray, starts: np.ndarray) -> None:
     """Receive times after the checksum, as USCG and libais captures write them."""
     rows = np.flatnonzero(rows_mask & (rec.time_us < 0))
     if not len(rows):
         return
-    texts = bits.strings(rec.buf, starts[rows], rec.end[rows])
-    ascii_only = pa.compute.string_is_ascii(texts)  # lines with other bytes have no time here
-    rows = rows[bits.numpy_of(ascii_only)]
-    trail = pl.Series("t", texts.filter(ascii_only))
-    t = trail.to_frame().select(
-        pl.coalesce(
-            pl.col("t").str.extract(_USCG_TIME, 1), pl.col("t").str.extract(_TRAILING_TIME, 1)
-        ).cast(pl.Int64)
-    ).to_series()
-    s = t.fill_null(-1).to_numpy()
-    rec.time_us[rows] = np.where(s < 0, -1, s * 1_000_000)
+    seconds = kernels.trailing_seconds(rec.buf, starts[rows], rec.end[rows])
+    rec.time_us[rows] = np.where(seconds < 0, -1, seconds * 1_000_000)
 
 
 _GATEHOUSE = re.compile(rb"^\$PGHP,1,(\d{4}),(\d{1,2}),(\d{1,2}),(\d{1,2}),(\d{1,2}),(\d{1,2}),(\d{1,3}),")
