@@ -5,7 +5,8 @@
 Times `darkfleet.lake.ingest.ingest` (hashing, decoding, sorting, Parquet writing) in a child
 process and reports sentences/s, the CPU time it and its workers used, and peak resident
 memory: the largest single process (from getrusage) and the sum over the child and its worker
-processes (sampled every 50 ms from /proc). With --big-gb N it also ingests an N-GB file (the
+processes (sampled every 50 ms from /proc), as RSS (shared library pages counted in every
+process) and as PSS (each shared page counted once). With --big-gb N it also ingests an N-GB file (the
 corpus repeated, written to the cache folder and deleted afterwards unless --keep) to show that
 memory stays bounded.
 """
@@ -45,19 +46,28 @@ print(json.dumps({"elapsed_s": elapsed, "read": report.read, "accepted": report.
 """
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (Linux /proc)."""
-    total, todo = 0, [pid]
+def _tree_memory(pid: int) -> tuple[int, int]:
+    """Resident bytes of a process and all its descendants (Linux /proc): (RSS, PSS).
+
+    Summed RSS counts the pages of shared libraries once per process (Numba's LLVM alone maps
+    about 120 MiB that every process shares); PSS divides each shared page among the processes
+    that map it, so its sum is the memory the ingest takes from the machine.
+    """
+    rss = pss = 0
+    todo = [pid]
     while todo:
         p = todo.pop()
         try:
-            status = Path(f"/proc/{p}/status").read_text()
-            total += int(status.split("VmRSS:")[1].split()[0]) * 1024 if "VmRSS:" in status else 0
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                key, _, rest = line.partition(":")
+                if key in ("Rss", "Pss"):
+                    kib = int(rest.split()[0]) * 1024
+                    rss, pss = (rss + kib, pss) if key == "Rss" else (rss, pss + kib)
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, IndexError, ValueError):
             continue
-    return total
+    return rss, pss
 
 
 def run(path: Path | list[Path]) -> dict[str, object]:
@@ -67,10 +77,11 @@ def run(path: Path | list[Path]) -> dict[str, object]:
         before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
         child = subprocess.Popen([sys.executable, "-c", CHILD, ",".join(map(str, paths)), str(Path(tmp) / "lake")],
                                  stdout=subprocess.PIPE, text=True)
-        peak_sum = 0
+        peak_sum = peak_pss = 0
         load = []
         while child.poll() is None:
-            peak_sum = max(peak_sum, _tree_rss(child.pid))
+            rss, pss = _tree_memory(child.pid)
+            peak_sum, peak_pss = max(peak_sum, rss), max(peak_pss, pss)
             load.append(os.getloadavg()[0])
             time.sleep(0.05)
         out = child.stdout.read() if child.stdout else ""
@@ -82,6 +93,7 @@ def run(path: Path | list[Path]) -> dict[str, object]:
         result["cpu_s"] = usage.ru_utime + usage.ru_stime - cpu_before
         result["peak_rss_mib"] = max(peak_kib, before) / 1024
         result["peak_rss_sum_mib"] = peak_sum / 2**20
+        result["peak_pss_sum_mib"] = peak_pss / 2**20
         result["load"] = max(load) if load else os.getloadavg()[0]
         lake_bytes = sum(f.stat().st_size for f in (Path(tmp) / "lake").rglob("*") if f.is_file())
         result["lake_mb"] = lake_bytes / 1e6
@@ -116,7 +128,8 @@ def report(name: str, path: Path | list[Path], r: dict[str, object]) -> None:
     size = sum(p.stat().st_size for p in (path if isinstance(path, list) else [path]))
     print(f"{name}: {read:,} sentences, {size / 1e6:,.0f} MB in {el:.2f} s -> {read / el:,.0f} sentences/s, "
           f"{size / el / 1e6:.0f} MB/s; peak RSS {r['peak_rss_mib']:.0f} MiB (largest process), "
-          f"{r['peak_rss_sum_mib']:.0f} MiB (all processes); lake {r['lake_mb']:.0f} MB; "
+          f"{r['peak_rss_sum_mib']:.0f} MiB RSS / {r['peak_pss_sum_mib']:.0f} MiB PSS (all processes); "
+          f"lake {r['lake_mb']:.0f} MB; "
           f"load average up to {r['load']:.1f}")
     # The machine is shared: CPU time says what two cores of our own would do.
     cpu = float(r["cpu_s"])  # type: ignore[arg-type]
