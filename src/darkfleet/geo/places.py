@@ -19,6 +19,7 @@ import polars as pl
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
+from darkfleet.geo import kernels
 from darkfleet.geo.units import M_PER_DEG_LAT, chord_to_m, haversine_m, unit_vectors
 
 M_PER_DEG = M_PER_DEG_LAT
@@ -162,47 +163,9 @@ def near_place_rows(places: pl.DataFrame, lon: ArrayLike, lat: ArrayLike,
     if places.height == 0 or lo.size == 0:
         return none, none, np.zeros(0)
     grid, cand_start, cand_count, cand = _screen_grid(places, reach_m)
-    # grid row and column, scaled (≥ 0 in range, so truncation is floor; NaN and out-of-range fail `ok`)
-    fy = la + 90.0
-    fy *= 1 / _CELL
-    fx = lo + 180.0
-    fx *= 1 / _CELL
-    ok = (fy >= 0.0) & (fy < _NY) & (fx >= 0.0) & (fx < _NX)
-    cell = np.where(ok, fy.astype(np.int32) * _NX + fx.astype(np.int32), 0)  # < 6.5M cells: int32
-    owner = grid[cell]
-    pts = np.flatnonzero((owner != -1) & ok)
-    if pts.size == 0:
-        return none, none, np.zeros(0)
-    plon, plat = places["lon"].to_numpy(), places["lat"].to_numpy()
-    x, y = lo[pts], la[pts]
-    own = owner[pts].astype(np.int64)
-    single = own >= 0
-    best = np.where(single, own, 0)
-    # shared cells: the nearest of their few candidates, ranked by a local flat-earth distance
-    # (a point in a cell only one place reaches has that place: nothing to rank)
-    sh = np.flatnonzero(~single)
-    j = -own[sh] - 2
-    start, count = cand_start[j], cand_count[j]
-    xs, ys = x[sh], y[sh]
-    coslat = np.cos(np.radians(ys))
-    best_d2 = np.full(sh.size, np.inf)
-    at = np.arange(sh.size)  # the shared points still ranking, as indices into sh
-    k = 0
-    while at.size:
-        c = cand[start + k]
-        d2 = ((xs[at] - plon[c]) * coslat[at]) ** 2 + (ys[at] - plat[c]) ** 2
-        better = d2 < best_d2[at]
-        best_d2[at[better]], best[sh[at[better]]] = d2[better], c[better]
-        k += 1
-        more = count > k
-        at, start, count = at[more], start[more], count[more]
-    # the distance on the plane tangent at the mid-latitude: within 10 km of a place it differs
-    # from the great-circle distance by less than 1 mm (relative error about (d / R)²)
-    blon, blat = plon[best], plat[best]
-    cos_mid = np.cos(np.radians((y + blat) * 0.5))
-    d = np.sqrt(((x - blon) * cos_mid) ** 2 + (y - blat) ** 2) * M_PER_DEG
-    within = d <= reach_m + places["radius_m"].fill_null(0.0).to_numpy()[best]
-    return pts[within], best[within], d[within]
+    return kernels.near_rows(lo, la, grid, cand_start, cand_count, cand, places["lon"].to_numpy(),
+                             places["lat"].to_numpy(), places["radius_m"].fill_null(0.0).to_numpy(),
+                             float(reach_m), 1 / _CELL, _NX, _NY, M_PER_DEG)
 
 
 _CELL = 0.1
