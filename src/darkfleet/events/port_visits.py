@@ -141,8 +141,7 @@ def port_visits_and_since(positions: pl.DataFrame | Tracks, params: PortVisitPar
     n_visits = len(starts)
     stopped_h = np.bincount(visit, stopped_s, n_visits) / 3600
     stopped_positions = np.bincount(visit, stopped, n_visits).astype(np.int64)
-    min_dist = np.full(n_visits, np.inf)
-    np.minimum.at(min_dist, visit, m.dist_km[inside])
+    min_dist = np.minimum.reduceat(m.dist_km[inside], starts) if n_visits else np.zeros(0)  # visits are contiguous
     place_idx = m.place_idx[inside][starts]
     visits = run_table(tr, rows[starts], rows[ends], {
         "place_idx": place_idx, "stopped_h": stopped_h, "stopped_positions": stopped_positions,
