@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
@@ -415,3 +415,15 @@ def decode_lines(lines: Iterable[str], options: DecodeOptions | None = None,
     batch = dec.decode_block(data, 1)
     batch.absorb(dec.finish())
     return batch
+
+
+def warm_up() -> None:
+    """Load the compiled loops (``darkfleet.ais.kernels``; compiled on a machine's first run) by
+    decoding a few lines of each shape: a worker process does this while it waits for work."""
+    decode_lines([
+        "\\s:warm,c:1692079200*00\\!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23",
+        "!AIVDM,2,1,3,B,55P5TL01VIaAL@7WKO@mBplU@<PDhh000000001S;AJ::4A80?4i@E53,0*3E",
+        "!AIVDM,2,2,3,B,1@0000000000000,2*55",
+        "!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23,rB003669732,1692079300",
+        "!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23",
+    ], DecodeOptions(assume_time=datetime(2024, 1, 1, tzinfo=UTC)))

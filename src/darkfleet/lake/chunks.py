@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 
 from darkfleet.ais import bits, nmea
-from darkfleet.ais.decode import Batch, DecodeOptions, Decoder, DecoderState, frame_block
+from darkfleet.ais.decode import Batch, DecodeOptions, Decoder, DecoderState, frame_block, warm_up
 from darkfleet.lake.store import Lake
 from darkfleet.lake.writer import PartitionWriter
 
@@ -384,7 +384,9 @@ def _wait_state(rundir: str, c: int) -> ChunkState:
 
 
 def ready() -> None:
-    """A first task for a new worker process: it has imported this module by then."""
+    """A first task for a new worker process: it has imported this module by then, and loaded the
+    compiled decoding loops (while the file is still being hashed, not in its first chunk)."""
+    warm_up()
 
 
 def die_with_parent() -> None:
