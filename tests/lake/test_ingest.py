@@ -170,6 +170,50 @@ def test_an_ingest_killed_midway_resumes_to_the_same_lake(shared_data: Path, tmp
     assert lake_snapshot(killed) == expected
 
 
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_workers_do_not_outlive_an_ingest_killed_while_they_start(shared_data: Path, tmp_path: Path) -> None:
+    """Killed before its worker has finished importing (before it can ask to die with its parent):
+    the worker still goes, rather than waiting on its task queue for ever."""
+    big = tmp_path / "big.nm4"
+    _big_input(shared_data, big, 400)  # two chunks or more: a worker process is started
+    code = (
+        "from pathlib import Path; from darkfleet.lake.store import Lake;"
+        "from darkfleet.lake.ingest import ingest;"
+        f"ingest(Lake.open({str(tmp_path / 'lake')!r}), [Path({str(big)!r})])"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while not workers and time.monotonic() < deadline and proc.poll() is None:
+        workers = [c for c in _children(proc.pid) if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
+        time.sleep(0.005)
+    assert workers, "no worker process was started"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [w for w in workers if _alive(w)]
+    for w in left:
+        os.kill(w, signal.SIGKILL)
+    assert not left, f"worker processes {left} outlived the killed ingest"
+
+
 def test_parallel_ingest_of_several_files_gives_the_same_lake(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

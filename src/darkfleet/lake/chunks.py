@@ -389,11 +389,16 @@ def ready() -> None:
     warm_up()
 
 
-def die_with_parent() -> None:
-    """Worker initializer: a worker must not outlive an ingest that was killed (Linux)."""
+def die_with_parent(parent: int) -> None:
+    """Worker initializer: a worker must not outlive an ingest that was killed (Linux). ``parent``:
+    the ingest's process id. A worker holds both ends of its task queue, so it would wait on it
+    for ever; the kernel kills it when its parent dies, and if the parent died while the worker
+    was still starting (before this ran), it exits now."""
     try:
         import ctypes
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         pass
+    if os.getppid() != parent:
+        os._exit(1)

@@ -179,7 +179,8 @@ def _ingest_parallel(lake: Lake, paths: list[Path], options: IngestOptions,
         first_of.setdefault(sha, i)
     results: dict[int, FileReport] = {}
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=chunks.die_with_parent) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=chunks.die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         futures = {}
         for i, (path, sha) in enumerate(zip(paths, shas, strict=True)):
             if first_of[sha] != i:  # the same content under another name: once is enough
@@ -211,7 +212,7 @@ def _ingest_file(lake: Lake, path: Path, options: IngestOptions, progress: Calla
     count = chunks.n_chunks(size, chunk_bytes) if plain and fmt is None else 1
     if workers > 1 and count > 1:  # start the workers now: they import while the file is hashed
         pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=chunks.die_with_parent)
+                                   initializer=chunks.die_with_parent, initargs=(os.getpid(),))
         pool.submit(chunks.ready)
     try:
         if pool is not None and fmt is None and sha is None:
