@@ -139,6 +139,16 @@ def _big_input(shared_data: Path, path: Path, copies: int) -> None:
             fh.write(text.replace(b"c:16357", b"c:%d" % (16357 + i)))
 
 
+def _ingest_process(lake: Path, path: Path) -> subprocess.Popen[bytes]:
+    """``ingest`` of one file in a child process (to be killed)."""
+    code = (
+        "from pathlib import Path; from darkfleet.lake.store import Lake;"
+        "from darkfleet.lake.ingest import ingest;"
+        f"ingest(Lake.open({str(lake)!r}), [Path({str(path)!r})])"
+    )
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
 @pytest.mark.slow
 def test_an_ingest_killed_midway_resumes_to_the_same_lake(shared_data: Path, tmp_path: Path) -> None:
     big = tmp_path / "big.nm4"
@@ -148,12 +158,7 @@ def test_an_ingest_killed_midway_resumes_to_the_same_lake(shared_data: Path, tmp
     expected = lake_snapshot(clean.root)
 
     killed = tmp_path / "killed"
-    code = (
-        "import sys; from pathlib import Path; from darkfleet.lake.store import Lake;"
-        "from darkfleet.lake.ingest import ingest;"
-        f"ingest(Lake.open({str(killed)!r}), [Path({str(big)!r})])"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code])
+    proc = _ingest_process(killed, big)
     # Kill it once it has written part of its output, well before it completes.
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -191,12 +196,7 @@ def test_workers_do_not_outlive_an_ingest_killed_while_they_start(shared_data: P
     the worker still goes, rather than waiting on its task queue for ever."""
     big = tmp_path / "big.nm4"
     _big_input(shared_data, big, 400)  # two chunks or more: a worker process is started
-    code = (
-        "from pathlib import Path; from darkfleet.lake.store import Lake;"
-        "from darkfleet.lake.ingest import ingest;"
-        f"ingest(Lake.open({str(tmp_path / 'lake')!r}), [Path({str(big)!r})])"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code])
+    proc = _ingest_process(tmp_path / "lake", big)
     deadline = time.monotonic() + 60
     workers: list[int] = []
     while not workers and time.monotonic() < deadline and proc.poll() is None:
