@@ -1,11 +1,12 @@
-"""Compiled byte loops for NMEA framing (Numba).
+"""Compiled byte loops for NMEA framing and AIS payloads (Numba).
 
-NumPy frames a block in about fifteen whole-array passes (line ends, tag-block ends, comma
-positions, the checksum's XOR, the field digits, ...). These loops make one pass over each
-line instead, touching its bytes once while they are in cache. They replaced NumPy code and
-were checked to frame every real capture in shared/data/ais, and 60,000 randomly corrupted
-copies of its lines, exactly as it did; tests/ais holds them to pyais, gpsd and libais and to
-the reject reasons of malformed lines.
+Framing a block took NumPy about fifteen whole-array passes (line ends, tag-block ends, comma
+positions, the checksum's XOR, the field digits, ...); these loops make one pass over each line
+instead, touching its bytes once while they are in cache. The same goes for tag blocks,
+trailing receive times, de-armouring and bit fields. They replaced NumPy code and were checked
+to frame every real capture in shared/data/ais, and 60,000 randomly corrupted copies of its
+lines, exactly as it did; tests/ais holds them to pyais, gpsd and libais, to the reject reasons
+of malformed lines, and (tests/ais/test_kernels.py) to the definitions they implement.
 
 Compiled on first use and cached on disk (``cache=True``), so a process pays the compile once
 per installation, not once per run.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-# Record kinds, as in nmea (repeated here so the compiled code sees constants).
+# Record kinds (nmea.Records.kind).
 AIS, GATEHOUSE, COMMENT, NOT_AIS, MALFORMED, BAD_CHECKSUM, MALFORMED_TAG = range(7)
 
 

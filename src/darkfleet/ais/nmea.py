@@ -18,9 +18,8 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from darkfleet.ais import bits, kernels
+from darkfleet.ais.kernels import AIS, BAD_CHECKSUM, COMMENT, GATEHOUSE, MALFORMED, MALFORMED_TAG, NOT_AIS
 
-# Record kinds.
-AIS, GATEHOUSE, COMMENT, NOT_AIS, MALFORMED, BAD_CHECKSUM, MALFORMED_TAG = range(7)
 REASONS = {
     COMMENT: "comment line",
     NOT_AIS: "not an AIS sentence",
