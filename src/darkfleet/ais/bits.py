@@ -1,8 +1,8 @@
 """Bulk de-armouring and bit-field extraction for AIS payloads.
 
 A batch of payloads is turned into one 2-D array of six-bit values (one row per message,
-zero-padded to the longest payload), and every field is then read for all rows at once with a
-handful of NumPy shifts. Nothing here loops over messages.
+zero-padded to the longest payload), and every field is then read for all rows at once. The
+loops over messages run compiled (``darkfleet.ais.kernels``), not in Python.
 
 References: ITU-R M.1371-5 Annex 8 (six-bit armouring, six-bit ASCII) and IEC 61162-1.
 """
