@@ -36,7 +36,7 @@ from darkfleet.ais.decode import DecodeOptions
 from darkfleet.lake.ingest import IngestOptions, ingest
 from darkfleet.lake.store import Lake
 import darkfleet.lake.ingest as ingest_module
-ingest_module.PARALLEL_MIN_BYTES = 0  # several files: always one worker process per core
+ingest_module.PARALLEL_MIN_BYTES = 0  # small inputs too: always one worker process per core
 options = IngestOptions(decode=DecodeOptions(assume_time=datetime(2023, 8, 15, tzinfo=UTC)))
 t0 = time.perf_counter()
 report = ingest(Lake.open(sys.argv[2]), [Path(p) for p in sys.argv[1].split(",")], options)

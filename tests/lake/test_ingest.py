@@ -140,11 +140,11 @@ def _big_input(shared_data: Path, path: Path, copies: int) -> None:
 
 
 def _ingest_process(lake: Path, path: Path) -> subprocess.Popen[bytes]:
-    """``ingest`` of one file in a child process (to be killed)."""
+    """``ingest`` of one file in a child process (to be killed), on two processes whatever its size."""
     code = (
         "from pathlib import Path; from darkfleet.lake.store import Lake;"
-        "from darkfleet.lake.ingest import ingest;"
-        f"ingest(Lake.open({str(lake)!r}), [Path({str(path)!r})])"
+        "import darkfleet.lake.ingest as m; m.PARALLEL_MIN_BYTES = 0;"
+        f"m.ingest(Lake.open({str(lake)!r}), [Path({str(path)!r})])"
     )
     return subprocess.Popen([sys.executable, "-c", code])
 

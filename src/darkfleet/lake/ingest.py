@@ -142,7 +142,7 @@ def sniff_format(path: Path, options: IngestOptions) -> tuple[str, csvfmt.CsvFor
     )
 
 
-PARALLEL_MIN_BYTES = 64 << 20  # several files: below this, worker processes cost more than they save
+PARALLEL_MIN_BYTES = 64 << 20  # below this much input, worker processes cost more than they save
 
 
 def ingest(
@@ -210,7 +210,10 @@ def _ingest_file(lake: Lake, path: Path, options: IngestOptions, progress: Calla
         plain = not isinstance(fh, gzip.GzipFile)
     chunk_bytes = options.chunk_bytes or chunks.chunk_size(size)
     count = chunks.n_chunks(size, chunk_bytes) if plain and fmt is None else 1
-    if workers > 1 and count > 1:  # start the workers now: they import while the file is hashed
+    # Below PARALLEL_MIN_BYTES a second process costs more than it saves (it imports for about
+    # 1.5 s), unless the caller chose the chunk size.
+    if workers > 1 and count > 1 and (options.chunk_bytes or size >= PARALLEL_MIN_BYTES):
+        # start the workers now: they import while the file is hashed
         pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=chunks.die_with_parent, initargs=(os.getpid(),))
         pool.submit(chunks.ready)
