@@ -53,21 +53,20 @@ def _tree_memory(pid: int) -> tuple[int, int]:
     about 120 MiB that every process shares); PSS divides each shared page among the processes
     that map it, so its sum is the memory the ingest takes from the machine.
     """
-    rss = pss = 0
+    total = {"Rss": 0, "Pss": 0}
     todo = [pid]
     while todo:
         p = todo.pop()
         try:
             for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
                 key, _, rest = line.partition(":")
-                if key in ("Rss", "Pss"):
-                    kib = int(rest.split()[0]) * 1024
-                    rss, pss = (rss + kib, pss) if key == "Rss" else (rss, pss + kib)
+                if key in total:
+                    total[key] += int(rest.split()[0]) * 1024
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, IndexError, ValueError):
             continue
-    return rss, pss
+    return total["Rss"], total["Pss"]
 
 
 def run(path: Path | list[Path]) -> dict[str, object]:

@@ -178,11 +178,29 @@ def sentence_fields(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, hexva
     return kind, has_tag, tag_end, total, num, seq, channel, payload_start, payload_end, fill, star_at
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _armour(c: np.uint8) -> tuple[np.uint8, np.uint8]:
+    """(six-bit value, 1 if not in the alphabet) of an armoured character, without branches
+    (M.1371 table 44: '0'..'W' -> 0..39, '`'..'w' -> 40..63)."""
+    v = np.uint8(c - np.uint8(48))
+    bad = np.uint8((v > 71) | ((v >= 40) & (v < 48)))
+    return np.uint8((v - ((v >= 48) << 3)) * (1 - bad)), bad
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _has_high_byte(buf: np.ndarray, a: int, b: int) -> bool:
+    """Whether ``buf[a:b]`` holds a byte >= 128 (not ASCII)."""
+    high = False
+    for v in buf[a:b]:
+        high |= v >= 128
+    return high
+
+
 @numba.njit(cache=True, nogil=True)
 def sixbit_rows(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Six-bit values of the first ``width`` characters of each payload ``buf[starts:ends]``
-    (zeros past its end), and whether those characters are all in the armouring alphabet
-    (M.1371 table 44: '0'..'W' -> 0..39, '`'..'w' -> 40..63); a bad character reads as 0.
+    (zeros past its end), and whether those characters are all in the armouring alphabet; a bad
+    character reads as 0.
     """
     n = len(starts)
     six = np.zeros((n, width), np.uint8)
@@ -193,10 +211,8 @@ def sixbit_rows(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: in
         row = six[i]
         bad = np.uint8(0)
         for k in range(len(seg)):  # branch-free, so that it vectorises
-            v = np.uint8(seg[k] - np.uint8(48))
-            b = np.uint8((v > 71) | ((v >= 40) & (v < 48)))
+            row[k], b = _armour(seg[k])
             bad |= b
-            row[k] = (v - ((v >= 48) << 3)) * (1 - b)
         valid[i] = bad == 0
     return six, valid
 
@@ -254,10 +270,7 @@ def tag_fields(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):  # noqa: 
     group = np.full(n, -1, np.int64)
     for r in range(n):
         a, b = starts[r], ends[r]
-        high = False
-        for v in buf[a:b]:
-            high |= v >= 128
-        if high:
+        if _has_high_byte(buf, a, b):
             non_ascii[r] = True
             continue
         va, vb = _tag_value(buf, a, b, 99)  # c:
@@ -316,23 +329,22 @@ def non_armour(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndar
     """Whether each payload ``buf[starts:ends]`` holds a byte outside the armouring alphabet."""
     out = np.zeros(len(starts), np.bool_)
     for i in range(len(starts)):
-        bad = False
+        bad = np.uint8(0)
         for c in buf[starts[i] : ends[i]]:
-            v = np.uint8(c - np.uint8(48))
-            bad |= (v > 71) | ((v >= 40) & (v < 48))
-        out[i] = bad
+            bad |= _armour(c)[1]
+        out[i] = bad != 0
     return out
 
 
 @numba.njit(cache=True, nogil=True)
-def _seconds_at(buf: np.ndarray, q: int, end: int) -> int:
-    """Unix seconds written at ``buf[q:end]`` as 9 or 10 digits, an optional fraction, then ',' or
-    the end; or -1."""
+def _seconds_at(buf: np.ndarray, q: int, end: int) -> tuple[int, int]:
+    """Unix seconds written at ``buf[q:end]`` as 9 or 10 digits and an optional fraction, followed
+    by ',' or the end: (seconds, where they stop), or (-1, -1)."""
     p = q
     while p < end and 48 <= buf[p] <= 57:
         p += 1
     if not 9 <= p - q <= 10:
-        return -1
+        return -1, -1
     value = 0
     for k in range(q, p):
         value = value * 10 + (buf[k] - 48)
@@ -341,8 +353,8 @@ def _seconds_at(buf: np.ndarray, q: int, end: int) -> int:
         while p < end and 48 <= buf[p] <= 57:
             p += 1
     if p < end and buf[p] != 44:
-        return -1
-    return value
+        return -1, -1
+    return value, p
 
 
 @numba.njit(cache=True, nogil=True)
@@ -356,10 +368,7 @@ def trailing_seconds(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> n
     out = np.full(len(starts), -1, np.int64)
     for i in range(len(starts)):
         s, e = starts[i], ends[i]
-        high = False
-        for v in buf[s:e]:
-            high |= v >= 128
-        if high:
+        if _has_high_byte(buf, s, e):
             continue
         found = -1
         for p in range(s, e - 1):  # ,[rbB][A-Za-z0-9_]*,seconds
@@ -369,24 +378,15 @@ def trailing_seconds(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> n
             while q < e and (48 <= buf[q] <= 57 or 65 <= buf[q] <= 90 or 97 <= buf[q] <= 122 or buf[q] == 95):
                 q += 1
             if q < e and buf[q] == 44:
-                found = _seconds_at(buf, q + 1, e)
+                found = _seconds_at(buf, q + 1, e)[0]
                 if found >= 0:
                     break
         if found < 0:  # ,seconds at the very end
             for p in range(s, e):
                 if buf[p] == 44:
-                    t = _seconds_at(buf, p + 1, e)
-                    if t >= 0 and _ends_at(buf, p + 1, e):
+                    t, stop = _seconds_at(buf, p + 1, e)
+                    if t >= 0 and stop == e:
                         found = t
                         break
         out[i] = found
     return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _ends_at(buf: np.ndarray, q: int, end: int) -> bool:
-    """Whether the digits (and fraction) at ``buf[q:]`` run to ``end``."""
-    p = q
-    while p < end and (48 <= buf[p] <= 57 or buf[p] == 46):
-        p += 1
-    return p == end
