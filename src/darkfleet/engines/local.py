@@ -54,7 +54,11 @@ from darkfleet.tracks.clean import SIZE_SCHEMA, segment_table
 
 @dataclass(frozen=True)
 class LocalEngine:
+    """``workers`` threads; each day is cut by MMSI into shards of about ``shard_rows`` rows
+    (at least one per worker), small enough for a shard's columns to stay in the CPU caches."""
+
     workers: int = 2
+    shard_rows: int = 500_000
 
     def run(self, lake: Lake, ctx: Context, progress: Callable[[str], None] | None = None) -> pl.DataFrame:
         return self.detect(lake, ctx, progress).events
@@ -63,12 +67,12 @@ class LocalEngine:
         days = lake_days(lake, "positions")
         say = progress or (lambda _msg: None)
         n = max(self.workers, 1)
-        with ThreadPoolExecutor(n + 1) as pool:
+        with ThreadPoolExecutor(n) as pool:
             if ctx.segmenting:
-                sizes = _walk(lake, days, n, pool, ctx, _SizeShard)
+                sizes = _walk(lake, days, n, self.shard_rows, pool, ctx, _SizeShard)
                 ctx = ctx.with_segments(segment_table(pl.concat([s.sizes for s in sizes]), ctx.config.clean))
                 say(f"segments: {ctx.segments.height if ctx.segments is not None else 0:,}")
-            shards = _walk(lake, days, n, pool, ctx, _DetectShard, say)
+            shards = _walk(lake, days, n, self.shard_rows, pool, ctx, _DetectShard, say)
             grid = pl.concat([g for s in shards for g in s.grids] or [pl.DataFrame(schema=GRID_SCHEMA)])
             grid = grid.with_columns(_day=day_of_slot(pl.col("slot"), ctx.config.encounters.grid_step_min))
             by_day = [g.drop("_day") for _, g in grid.group_by("_day", maintain_order=True)]
@@ -91,16 +95,18 @@ class _Shard:
     ctx: Context
     carry: pl.DataFrame | None = None
 
-    def batch(self, rows: pl.DataFrame) -> pl.DataFrame:
-        # which rows were carried matters only to the cleaning's counts (each row counted once)
+    def batch(self, rows: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
+        """The day's rows with the carried ones merged in, and which rows were carried."""
+        # which rows were carried matters to the cleaning's counts (each row counted once)
         mark = self.ctx.segmenting
         day = rows.with_columns(_carried=pl.lit(False)) if mark else rows
         if self.carry is None or self.carry.height == 0:
-            return day
+            return day, np.zeros(day.height, bool)
         carry = self.carry.with_columns(_carried=pl.lit(True)) if mark else self.carry
         # one chunk per column: a gather over several chunks costs about twice as much
         both = pl.concat([carry, day], how="diagonal_relaxed", rechunk=True)
-        return both.gather(pl.Series(merge_order(carry["mmsi"].to_numpy(), day["mmsi"].to_numpy()), dtype=pl.UInt32))
+        order = merge_order(carry["mmsi"].to_numpy(), day["mmsi"].to_numpy())
+        return both.gather(pl.Series(order, dtype=pl.UInt32)), order < carry.height
 
     def step(self, rows: pl.DataFrame, final: bool) -> None:
         raise NotImplementedError
@@ -113,7 +119,7 @@ class _SizeShard(_Shard):
     sizes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SIZE_SCHEMA))
 
     def step(self, rows: pl.DataFrame, final: bool) -> None:
-        batch = self.batch(rows)
+        batch, _ = self.batch(rows)
         sizes, with_seg, since = segment_step(batch, self.ctx)
         self.sizes = pl.concat([self.sizes, sizes]).group_by("mmsi", "seg_id").agg(pl.col("positions").sum())
         self.carry = carry_rows(with_seg.drop("_carried"), since)
@@ -134,12 +140,13 @@ class _DetectShard(_Shard):
     shared: list[pl.DataFrame] = field(default_factory=list)
 
     def step(self, rows: pl.DataFrame, final: bool) -> None:
-        if rows.height:
-            self.reception.append(reception_step(rows, self.ctx))
-        batch = self.batch(rows)
+        batch, carried = self.batch(rows)
         if batch.height == 0:
             return
-        res = vessel_batch(batch, self.ctx, earlier=None if self.earlier is None else self.earlier.drop("mmsi"))
+        res = vessel_batch(batch, self.ctx, earlier=None if self.earlier is None else self.earlier.drop("mmsi"),
+                           counted=~carried)
+        if rows.height and res.reception is not None:
+            self.reception.append(res.reception)
         since = res.since if res.since is not None else pl.DataFrame(schema=SINCE_SCHEMA)
         if res.times is not None:  # this batch's, and the earlier ones still in the window
             old = None if self.earlier is None else earlier_times(self.earlier, since, self.ctx)
@@ -164,28 +171,31 @@ def _new_slots(grid: pl.DataFrame, prev: pl.DataFrame | None, ctx: Context) -> p
             .filter(pl.col("t").is_null() | (pl.col("slot") * step_us >= pl.col("t"))).drop("t"))
 
 
-def _walk(lake: Lake, days: list[str], n: int, pool: ThreadPoolExecutor, ctx: Context, kind: type[_Shard],
-          say: Callable[[str], None] | None = None) -> list:  # type: ignore[type-arg]
-    """Walk the days in order, each day's shards in parallel; the next day is read meanwhile."""
-    shards = [kind(ctx) for _ in range(n)]
+def _walk(lake: Lake, days: list[str], workers: int, shard_rows: int, pool: ThreadPoolExecutor, ctx: Context,
+          kind: type[_Shard], say: Callable[[str], None] | None = None) -> list:  # type: ignore[type-arg]
+    """Walk the days in order, each day's shards in parallel; the next day is read meanwhile.
+    The shards' MMSI ranges are cut on the first day."""
+    shards = [kind(ctx) for _ in range(workers)]
     cuts: np.ndarray | None = None
-    ahead: Future[pl.DataFrame] | None = pool.submit(read_positions, lake, days[0]) if days else None
-    for i, day in enumerate(days):
-        assert ahead is not None
-        rows = ahead.result()
-        ahead = pool.submit(read_positions, lake, days[i + 1]) if i + 1 < len(days) else None
-        m = rows["mmsi"].to_numpy()
-        if cuts is None:
-            cuts = shard_cuts(m, n)
-        bounds = [0, *np.searchsorted(m, cuts).tolist(), rows.height]
-        jobs = [pool.submit(shard.step, rows.slice(bounds[k], bounds[k + 1] - bounds[k]), i == len(days) - 1)
-                for k, shard in enumerate(shards)]
-        if isinstance(shards[0], _DetectShard) and ctx.wants("spoofing"):
-            shards[0].shared.append(shared_step(rows, ctx))  # every MMSI of the day at once
-        for job in jobs:
-            job.result()
-        if say is not None:
-            say(f"{day}: {rows.height:,} positions")
+    with ThreadPoolExecutor(1) as reader:
+        ahead: Future[pl.DataFrame] | None = reader.submit(read_positions, lake, days[0]) if days else None
+        for i, day in enumerate(days):
+            assert ahead is not None
+            rows = ahead.result()
+            ahead = reader.submit(read_positions, lake, days[i + 1]) if i + 1 < len(days) else None
+            m = rows["mmsi"].to_numpy()
+            if cuts is None:
+                cuts = shard_cuts(m, max(workers, -(-len(m) // max(shard_rows, 1))))
+                shards = [kind(ctx) for _ in range(len(cuts) + 1)]
+            bounds = [0, *np.searchsorted(m, cuts).tolist(), rows.height]
+            jobs = [pool.submit(shard.step, rows.slice(bounds[k], bounds[k + 1] - bounds[k]), i == len(days) - 1)
+                    for k, shard in enumerate(shards)]
+            if isinstance(shards[0], _DetectShard) and ctx.wants("spoofing"):
+                shards[0].shared.append(shared_step(rows, ctx))  # every MMSI of the day at once
+            for job in jobs:
+                job.result()
+            if say is not None:
+                say(f"{day}: {rows.height:,} positions")
     return shards
 
 

@@ -81,11 +81,12 @@ def normalise(rows: pl.DataFrame) -> pl.DataFrame:
 
 # -- over every row, any split ----------------------------------------------------------------
 
-def reception_step(rows: pl.DataFrame | Tracks, ctx: Context) -> pl.DataFrame:
-    """Reception partials for both grids the gap rules use, tagged by ``grid``."""
+def reception_step(rows: pl.DataFrame | Tracks, ctx: Context, counted: np.ndarray | None = None) -> pl.DataFrame:
+    """Reception partials for both grids the gap rules use, tagged by ``grid`` (of the ``counted``
+    rows only, if given)."""
     if not ctx.wants("gap"):
         return pl.DataFrame(schema=RECEPTION_SCHEMA)
-    gfw, coastal = reception_partials_many(rows, list(ctx.config.gaps.reception()))
+    gfw, coastal = reception_partials_many(rows, list(ctx.config.gaps.reception()), counted)
     return pl.concat([gfw.with_columns(grid=pl.lit("gfw")), coastal.with_columns(grid=pl.lit("coastal"))])
 
 
@@ -116,6 +117,7 @@ class BatchResult:
     rows: pl.DataFrame  # the batch's rows (with ``_seg`` when cleaning), for the local engine's carry
     since: pl.DataFrame | None = field(default=None)  # SINCE_SCHEMA, with_since only
     times: pl.DataFrame | None = field(default=None)  # mmsi, key, t_us of the kept rows, with_since only
+    reception: pl.DataFrame | None = field(default=None)  # RECEPTION_SCHEMA, given ``counted`` only
 
 
 def vessel_step(raw: pl.DataFrame, ctx: Context) -> BatchResult:
@@ -124,10 +126,11 @@ def vessel_step(raw: pl.DataFrame, ctx: Context) -> BatchResult:
 
 
 def vessel_batch(raw: pl.DataFrame, ctx: Context, with_since: bool = True,
-                 earlier: pl.DataFrame | None = None) -> BatchResult:
+                 earlier: pl.DataFrame | None = None, counted: np.ndarray | None = None) -> BatchResult:
     """The per-vessel kernels on one batch (sorted by ``SORT``), and for the local engine the
     carry (:func:`carry_since`) sharing their work. ``earlier``: times of fixes before the batch
-    (:func:`darkfleet.events.gaps.gap_candidates`)."""
+    (:func:`darkfleet.events.gaps.gap_candidates`). ``counted``: the rows the reception partials
+    count (the local engine's day, not the rows carried from earlier days); none if not given."""
     c = ctx.config
     w = ctx.wants
     if raw.height == 0:
@@ -154,14 +157,17 @@ def vessel_batch(raw: pl.DataFrame, ctx: Context, with_since: bool = True,
     ])
     gaps = gap_candidates(tr, c.gaps, ctx.shore, earlier) if w("gap") else pl.DataFrame(schema=CANDIDATE_SCHEMA)
     grid = grid_positions(tr, c.encounters, ctx.places) if w("encounter") else pl.DataFrame(schema=GRID_SCHEMA)
-    since = times = None
+    since = times = reception = None
+    need_raw = counted is not None or with_since
+    raw_tr = tr if kept is raw or not need_raw else tracks_of(raw.drop("_carried", "_seg", strict=False))
+    if counted is not None:
+        reception = reception_step(raw_tr, ctx, counted)
     if with_since:
-        raw_tr = tr if kept is raw else tracks_of(raw.drop("_carried", "_seg", strict=False))
         since = carry_since(raw_tr, tr, rows, ctx, visit_since, stop_since)
         if w("gap"):
             keep = _earlier_rows(tr.vessel, tr.t_us, since, ctx)
             times = pl.DataFrame({"mmsi": tr.vessel[keep], "key": tr.key[keep], "t_us": tr.t_us[keep]})
-    return BatchResult(events, gaps, spoof, grid, out, rows, since, times)
+    return BatchResult(events, gaps, spoof, grid, out, rows, since, times, reception)
 
 
 def carry_since(raw: Tracks, kept: Tracks, rows: pl.DataFrame, ctx: Context,

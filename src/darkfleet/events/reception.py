@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from darkfleet.events import kernels
 from darkfleet.events.base import Tracks, reduce_runs, tracks_of
 
 PERIODS = {"day": "1d", "week": "1w", "month": "1mo"}
@@ -65,22 +66,21 @@ def reception_partials(positions: pl.DataFrame | Tracks, params: ReceptionParams
     return reception_partials_many(positions, [params])[0]
 
 
-def reception_partials_many(positions: pl.DataFrame | Tracks, grids: list[ReceptionParams]) -> list[pl.DataFrame]:
-    """:func:`reception_partials` for several grids, sharing the per-row work."""
+def reception_partials_many(positions: pl.DataFrame | Tracks, grids: list[ReceptionParams],
+                            counted: np.ndarray | None = None) -> list[pl.DataFrame]:
+    """:func:`reception_partials` for several grids, sharing the per-row work. ``counted``: which
+    rows to count (default all); an uncounted row is as if absent (the local engine's carried rows,
+    counted with their own day)."""
     tr = tracks_of(positions)
-    if tr.n == 0:
+    ok = np.ones(tr.n, bool) if counted is None else np.asarray(counted, bool)
+    if not ok.any():
         return [pl.DataFrame(schema=PARTIAL_SCHEMA) for _ in grids]
-    day = tr.t_us // US_PER_DAY
-    same_day = np.zeros(tr.n, bool)
-    same_day[1:] = (tr.key[1:] == tr.key[:-1]) & (day[1:] == day[:-1])
-    dt = np.zeros(tr.n)
-    dt[1:] = np.diff(tr.t_us) / 1e6
     out: dict[int, pl.DataFrame] = {}
     runs: dict[float, _Runs] = {}
     for i in sorted(range(len(grids)), key=lambda i: grids[i].cell_deg):
         p = grids[i]
         finer = next((r for c, r in runs.items() if _nests(c, p.cell_deg) and r.max_step_h == p.max_step_h), None)
-        r = _coarsen(finer, p.cell_deg) if finer is not None else _runs(tr, p, day, same_day, dt)
+        r = _coarsen(finer, p.cell_deg) if finer is not None else _runs(tr, p, ok)
         runs.setdefault(p.cell_deg, r)
         out[i] = r.partials()
     return [out[i] for i in range(len(grids))]
@@ -117,17 +117,9 @@ class _Runs:
                 .sort("cx", "cy", "day", "mmsi"))
 
 
-def _runs(tr: Tracks, params: ReceptionParams, day: np.ndarray, same_day: np.ndarray, dt: np.ndarray) -> _Runs:
-    cx = np.floor(tr.lon / params.cell_deg).astype(np.int32)
-    cy = np.floor(tr.lat / params.cell_deg).astype(np.int32)
-    brk = ~same_day
-    brk[1:] |= (cx[1:] != cx[:-1]) | (cy[1:] != cy[:-1])
-    starts = np.flatnonzero(brk)
-    ends = np.r_[starts[1:] - 1, tr.n - 1]
-    observed = np.where(~brk & (dt >= 0) & (dt <= params.max_step_h * 3600), dt, 0.0)
-    return _Runs(cx[starts], cy[starts], day[starts], tr.vessel[starts], (ends - starts + 1).astype(np.int64),
-                 reduce_runs(np.add, observed, starts, ends), np.where(same_day[starts], dt[starts], np.nan),
-                 params.cell_deg, params.max_step_h)
+def _runs(tr: Tracks, params: ReceptionParams, counted: np.ndarray) -> _Runs:
+    return _Runs(*kernels.cell_runs(tr.key, tr.vessel, tr.t_us, tr.lon, tr.lat, counted, params.cell_deg,
+                                    params.max_step_h * 3600), params.cell_deg, params.max_step_h)
 
 
 def _coarsen(fine: _Runs, cell_deg: float) -> _Runs:

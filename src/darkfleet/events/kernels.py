@@ -1,0 +1,60 @@
+"""Compiled per-row loops for the detectors (Numba; see ``darkfleet.ais.kernels``)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+US_PER_DAY = 86_400_000_000
+NO_CELL = np.int32(-2147483648)  # the cell of a NaN coordinate (what NumPy's float -> int32 cast gives)
+
+
+@numba.njit(cache=True, nogil=True)
+def _cell(v: float, cell_deg: float) -> np.int32:
+    if np.isnan(v):
+        return NO_CELL
+    return np.int32(np.floor(v / cell_deg))
+
+
+@numba.njit(cache=True, nogil=True)
+def cell_runs(key: np.ndarray, vessel: np.ndarray, t_us: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+              counted: np.ndarray, cell_deg: float, max_step_s: float) -> tuple[np.ndarray, ...]:
+    """Runs of consecutive counted rows of one track in one grid cell and UTC day (rows sorted by
+    (key, time)), as ``darkfleet.events.reception`` defines them: per run its cell (cx, cy), day
+    (days since the epoch), vessel, positions, seconds observed (the steps inside the run of at
+    most ``max_step_s``) and the step from the previous row to its first (NaN unless that row is
+    the same track's, on the same day, and counted). Rows not ``counted`` belong to no run."""
+    n = len(key)
+    cx = np.empty(n, np.int32)
+    cy = np.empty(n, np.int32)
+    day = np.empty(n, np.int64)
+    who = np.empty(n, vessel.dtype)
+    positions = np.empty(n, np.int64)
+    observed = np.empty(n, np.float64)
+    start_dt = np.empty(n, np.float64)
+    r = -1
+    prev_ok = False
+    prev_key = key[0] if n else 0
+    prev_day = np.int64(0)
+    prev_t = np.int64(0)
+    px = py = NO_CELL
+    for i in range(n):
+        if not counted[i]:
+            prev_ok = False
+            continue
+        d = t_us[i] // US_PER_DAY
+        x, y = _cell(lon[i], cell_deg), _cell(lat[i], cell_deg)
+        same_day = prev_ok and key[i] == prev_key and d == prev_day
+        dt = (t_us[i] - prev_t) / 1e6
+        if not same_day or x != px or y != py:
+            r += 1
+            cx[r], cy[r], day[r], who[r] = x, y, d, vessel[i]
+            positions[r] = 1
+            observed[r] = 0.0
+            start_dt[r] = dt if same_day else np.nan
+        else:
+            positions[r] += 1
+            observed[r] += dt if 0.0 <= dt <= max_step_s else 0.0
+        prev_ok, prev_key, prev_day, prev_t, px, py = True, key[i], d, t_us[i], x, y
+    k = r + 1
+    return cx[:k], cy[:k], day[:k], who[:k], positions[:k], observed[:k], start_dt[:k]
