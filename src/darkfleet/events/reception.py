@@ -118,8 +118,9 @@ class _Runs:
 
 
 def _runs(tr: Tracks, params: ReceptionParams, counted: np.ndarray) -> _Runs:
-    return _Runs(*kernels.cell_runs(tr.key, tr.vessel, tr.t_us, tr.lon, tr.lat, counted, params.cell_deg,
-                                    params.max_step_h * 3600), params.cell_deg, params.max_step_h)
+    cx, cy, day, mmsi, positions, observed_s, start_dt = kernels.cell_runs(
+        tr.key, tr.vessel, tr.t_us, tr.lon, tr.lat, counted, params.cell_deg, params.max_step_h * 3600)
+    return _Runs(cx, cy, day, mmsi, positions, observed_s, start_dt, params.cell_deg, params.max_step_h)
 
 
 def _coarsen(fine: _Runs, cell_deg: float) -> _Runs:
