@@ -1,5 +1,5 @@
 """The local engine's batching helpers against their per-row definitions (they are computed per
-vessel run for speed; these properties pin them to the plain formulas)."""
+vessel run or in compiled loops for speed; these properties pin them to the plain formulas)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from darkfleet.engines import kernels
 from darkfleet.engines.local import merge_order
-from darkfleet.engines.steps import run_searchsorted
 
 vessels = st.lists(st.integers(0, 12), max_size=40).map(lambda v: np.sort(np.asarray(v, np.int64)))
 
@@ -30,8 +30,34 @@ def test_merge_order_matches_the_row_definition(carried: np.ndarray, day: np.nda
     assert np.all(np.diff(merged) >= 0)  # sorted by vessel, carried rows first within one
 
 
+def windows_by_rows(m: np.ndarray, t: np.ndarray, who: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(m), bool)
+    for i, (v, ti) in enumerate(zip(m, t, strict=True)):
+        j = np.flatnonzero(who == v)
+        out[i] = len(j) == 1 and lo[j[0]] <= ti < hi[j[0]]
+    return out
+
+
 @settings(max_examples=300, deadline=None)
-@given(vessels, st.lists(st.integers(-1, 14), max_size=60), st.sampled_from(["left", "right"]))
-def test_run_searchsorted_is_searchsorted(haystack: np.ndarray, values: list[int], side: str) -> None:
-    v = np.asarray(values, np.int64)  # runs of equal values, in any order
-    assert np.array_equal(run_searchsorted(haystack, v, side), np.searchsorted(haystack, v, side=side))  # type: ignore[call-overload]
+@given(st.lists(st.tuples(st.integers(-1, 14), st.integers(0, 30)), max_size=60),
+       st.lists(st.tuples(st.integers(0, 12), st.integers(0, 30), st.integers(0, 30)), max_size=15))
+def test_rows_in_windows_matches_the_row_definition(rows: list[tuple[int, int]],
+                                                    windows: list[tuple[int, int, int]]) -> None:
+    by_vessel = dict((v, (a, b)) for v, a, b in windows)  # one window per vessel
+    who = np.asarray(sorted(by_vessel), np.int64)
+    lo = np.asarray([by_vessel[v][0] for v in who], np.int64)
+    hi = np.asarray([by_vessel[v][1] for v in who], np.int64)
+    m = np.asarray([r[0] for r in rows], np.int64)  # runs of one vessel, vessels in any order
+    t = np.asarray([r[1] for r in rows], np.int64)
+    assert np.array_equal(kernels.rows_in_windows(m, t, who, lo, hi), windows_by_rows(m, t, who, lo, hi))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), max_size=30))
+def test_order_ties_matches_the_row_definition(rows: list[tuple[int, int]]) -> None:
+    m = np.asarray([r[0] for r in rows], np.int64)
+    t = np.asarray([r[1] for r in rows], np.int64)
+    ordered, ties = kernels.order_ties(m, t)
+    assert ordered == (rows == sorted(rows))
+    if ordered:
+        assert ties.tolist() == [i for i in range(len(rows) - 1) if rows[i] == rows[i + 1]]

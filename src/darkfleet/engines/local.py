@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from darkfleet.engines import kernels
 from darkfleet.engines.steps import (
     POSITION_COLUMNS,
     SINCE_SCHEMA,
@@ -247,20 +248,13 @@ def read_positions(lake: Lake, day: str) -> pl.DataFrame:
 
 
 def _is_sorted(df: pl.DataFrame) -> bool:
-    if df.height < 2:
-        return True
-    m = df["mmsi"].to_numpy()
-    t = df["ts"].dt.epoch("us").to_numpy()
-    dm, dt = np.diff(m), np.diff(t)
-    if not np.all((dm > 0) | ((dm == 0) & (dt >= 0))):
-        return False
-    ties = np.flatnonzero((dm == 0) & (dt == 0))
-    if len(ties) == 0:
-        return True
+    ordered, ties = kernels.order_ties(df["mmsi"].to_numpy(), df["ts"].dt.epoch("us").to_numpy())
+    if not ordered or len(ties) == 0:
+        return bool(ordered)
     a = df.select("source", "line").gather(pl.Series(ties, dtype=pl.UInt32))
     b = df.select("source", "line").gather(pl.Series(ties + 1, dtype=pl.UInt32))
-    ordered = (a["source"] < b["source"]) | ((a["source"] == b["source"]) & (a["line"] <= b["line"]))
-    return bool(ordered.all())
+    in_order = (a["source"] < b["source"]) | ((a["source"] == b["source"]) & (a["line"] <= b["line"]))
+    return bool(in_order.all())
 
 
 def read_day(lake: Lake, table: str, day: str, columns: list[str] | None = None) -> pl.DataFrame:

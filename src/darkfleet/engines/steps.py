@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from darkfleet.engines import kernels
 from darkfleet.engines.config import DetectConfig
 from darkfleet.events.base import Tracks, tracks_of
 from darkfleet.events.encounters import GRID_SCHEMA, close_pairs, encounters_from_pairs, grid_positions
@@ -228,31 +229,18 @@ def earlier_times(times: pl.DataFrame, since: pl.DataFrame, ctx: Context) -> pl.
 def _earlier_rows(m: np.ndarray, t: np.ndarray, since: pl.DataFrame, ctx: Context) -> np.ndarray:
     """Which of the fixes (vessel ``m``, time ``t`` in µs) :func:`earlier_times` keeps."""
     window_us = int(ctx.config.gaps.before_window_h * 3.6e9)
-    who = since["mmsi"].to_numpy()
-    pos = np.clip(run_searchsorted(who, m), 0, max(len(who) - 1, 0))
-    return (who[pos] == m) & (t >= since["last"].to_numpy()[pos] - window_us) & (t < since["since"].to_numpy()[pos])
+    return kernels.rows_in_windows(m, t, since["mmsi"].to_numpy(), since["last"].to_numpy() - window_us,
+                                   since["since"].to_numpy())
 
 
 def carry_rows(rows: pl.DataFrame, since: pl.DataFrame) -> pl.DataFrame:
     """The rows of a batch a later batch must replay (``rows`` sorted by mmsi, ``since`` per mmsi)."""
     if rows.height == 0:
         return rows
-    m = rows["mmsi"].to_numpy()
-    t = rows["ts"].dt.epoch("us").to_numpy()
-    who = since["mmsi"].to_numpy()
-    pos = np.clip(run_searchsorted(who, m), 0, max(len(who) - 1, 0))
-    keep = (who[pos] == m) & (t >= since["since"].to_numpy()[pos])
+    never = np.full(since.height, np.iinfo(np.int64).max)
+    keep = kernels.rows_in_windows(rows["mmsi"].to_numpy(), rows["ts"].dt.epoch("us").to_numpy(),
+                                   since["mmsi"].to_numpy(), since["since"].to_numpy(), never)
     return rows.filter(pl.Series(keep))
-
-
-def run_searchsorted(haystack: np.ndarray, values: np.ndarray, side: str = "left") -> np.ndarray:
-    """``np.searchsorted(haystack, values, side)``, searched once per run of equal ``values`` (a
-    batch's rows come in runs of one vessel: a few thousand searches instead of one per row)."""
-    if len(values) == 0:
-        return np.zeros(0, np.int64)
-    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
-    found = np.searchsorted(haystack, values[starts], side=side)  # type: ignore[call-overload]
-    return np.repeat(found, np.diff(np.r_[starts, len(values)]))
 
 
 def settle(events: pl.DataFrame, last_us: pl.DataFrame, prev_us: pl.DataFrame | None, final: bool) -> pl.DataFrame:
