@@ -58,3 +58,30 @@ def cell_runs(key: np.ndarray, vessel: np.ndarray, t_us: np.ndarray, lon: np.nda
         prev_ok, prev_key, prev_day, prev_t, px, py = True, key[i], d, t_us[i], x, y
     k = r + 1
     return cx[:k], cy[:k], day[:k], who[:k], positions[:k], observed[:k], start_dt[:k]
+
+
+@numba.njit(cache=True, nogil=True)
+def port_states(brk: np.ndarray, d_km: np.ndarray, sog: np.ndarray, entry_km: float, begin_kn: float,
+                end_kn: float) -> tuple[np.ndarray, np.ndarray]:
+    """The port-visit machine over the rows near a place (``darkfleet.events.port_visits``): per
+    row, in port (latched from ``d_km <= entry_km`` until a restart ``brk``) and stopped (latched
+    from ``sog <= begin_kn`` to ``sog >= end_kn`` while in port, restarting where the previous
+    row was not in port; a reset wins over a set)."""
+    n = len(brk)
+    in_port = np.zeros(n, np.bool_)
+    stopped = np.zeros(n, np.bool_)
+    inside = stop = prev_inside = False
+    for k in range(n):
+        if brk[k]:
+            inside = False
+        if d_km[k] <= entry_km:
+            inside = True
+        if k == 0 or brk[k] or not prev_inside:
+            stop = False
+        if not inside or sog[k] >= end_kn:
+            stop = False
+        elif sog[k] <= begin_kn:
+            stop = True
+        in_port[k], stopped[k] = inside, stop
+        prev_inside = inside
+    return in_port, stopped

@@ -14,8 +14,8 @@ States and transitions (``State``)::
     OUTSIDE --d ≤ entry--> IN_PORT --sog ≤ begin--> STOPPED --sog ≥ end--> IN_PORT
     IN_PORT/STOPPED --d > exit--> OUTSIDE
 
-Each guard is a latch per vessel (:func:`darkfleet.events.base.latch`), so the machine runs as two
-forward fills instead of a loop over rows. Rows beyond the exit radius of every place are
+Each guard is a latch per vessel, run as one compiled pass over the rows near a place
+(:func:`darkfleet.events.kernels.port_states`). Rows beyond the exit radius of every place are
 OUTSIDE whatever came before, so the latches run only over the rows near a place (found with a
 grid look-up, :func:`darkfleet.geo.places.near_place_rows`), each stretch of consecutive near rows
 restarting them. A visit is a run of
@@ -31,7 +31,8 @@ from enum import IntEnum
 import numpy as np
 import polars as pl
 
-from darkfleet.events.base import Tracks, latch, open_run_since, run_table, tracks_of
+from darkfleet.events import kernels
+from darkfleet.events.base import Tracks, open_run_since, run_table, tracks_of
 from darkfleet.events.schema import empty_events, finish
 from darkfleet.geo.places import near_place_rows
 
@@ -89,12 +90,8 @@ def _machine(tr: Tracks, params: PortVisitParams, places: pl.DataFrame) -> _Mach
     brk[1:] |= rows[1:] != rows[:-1] + 1
     if len(brk):
         brk[0] = True
-    in_port = latch(brk, d_km <= params.entry_radius_km, np.zeros(len(rows), bool))
-    sog = tr.sog_kn[rows]
-    # the stopped latch restarts wherever the previous row was not inside
-    inside_brk = np.ones(len(rows), bool)
-    inside_brk[1:] = brk[1:] | ~in_port[:-1]
-    stopped = latch(inside_brk, in_port & (sog <= params.stopped_begin_kn), ~in_port | (sog >= params.stopped_end_kn))
+    in_port, stopped = kernels.port_states(brk, d_km, tr.sog_kn[rows], params.entry_radius_km,
+                                           params.stopped_begin_kn, params.stopped_end_kn)
     state = np.where(stopped, State.STOPPED, np.where(in_port, State.IN_PORT, State.OUTSIDE)).astype(np.int8)
     return _Machine(rows, pidx, d_km, state, brk)
 
