@@ -174,30 +174,52 @@ def _new_slots(grid: pl.DataFrame, prev: pl.DataFrame | None, ctx: Context) -> p
 
 def _walk(lake: Lake, days: list[str], workers: int, shard_rows: int, pool: ThreadPoolExecutor, ctx: Context,
           kind: type[_Shard], say: Callable[[str], None] | None = None) -> list:  # type: ignore[type-arg]
-    """Walk the days in order, each day's shards in parallel; the next day is read meanwhile.
-    The shards' MMSI ranges are cut on the first day."""
+    """Walk the days in order, the shards in parallel. The shards' MMSI ranges are cut on the
+    first day. A shard's step on a day follows its step on the day before, and nothing else:
+    a day's shards start while the last ones of the day before still run. At most three days
+    are held: the one whose steps finish, the one whose steps start, and the next, being read."""
     shards = [kind(ctx) for _ in range(workers)]
     cuts: np.ndarray | None = None
+    running: list[Future[None]] = []
+    done = ""  # what to say once the running steps are done
     with ThreadPoolExecutor(1) as reader:
         ahead: Future[pl.DataFrame] | None = reader.submit(read_positions, lake, days[0]) if days else None
         for i, day in enumerate(days):
             assert ahead is not None
             rows = ahead.result()
-            ahead = reader.submit(read_positions, lake, days[i + 1]) if i + 1 < len(days) else None
             m = rows["mmsi"].to_numpy()
             if cuts is None:
                 cuts = shard_cuts(m, max(workers, -(-len(m) // max(shard_rows, 1))))
                 shards = [kind(ctx) for _ in range(len(cuts) + 1)]
+                running = []
             bounds = [0, *np.searchsorted(m, cuts).tolist(), rows.height]
-            jobs = [pool.submit(shard.step, rows.slice(bounds[k], bounds[k + 1] - bounds[k]), i == len(days) - 1)
-                    for k, shard in enumerate(shards)]
+            final = i == len(days) - 1
+            before: list[Future[None] | None] = list(running) or [None] * len(shards)
+            running = [pool.submit(_after, prev, shard.step, rows.slice(bounds[k], bounds[k + 1] - bounds[k]), final)
+                       for k, (shard, prev) in enumerate(zip(shards, before, strict=True))]
             if isinstance(shards[0], _DetectShard) and ctx.wants("spoofing"):
                 shards[0].shared.append(shared_step(rows, ctx))  # every MMSI of the day at once
-            for job in jobs:
-                job.result()
-            if say is not None:
-                say(f"{day}: {rows.height:,} positions")
+            for job in before:
+                if job is not None:
+                    job.result()
+            ahead = reader.submit(read_positions, lake, days[i + 1]) if i + 1 < len(days) else None
+            if say is not None and done:
+                say(done)
+            done = f"{day}: {rows.height:,} positions"
+        for job in running:
+            job.result()
+        if say is not None and done:
+            say(done)
     return shards
+
+
+def _after(prev: Future[None] | None, step: Callable[[pl.DataFrame, bool], None], rows: pl.DataFrame,
+           final: bool) -> None:
+    """``step(rows, final)`` once ``prev`` is done. ``prev`` was submitted to the same pool earlier,
+    so a worker has taken it already: waiting on it cannot deadlock."""
+    if prev is not None:
+        prev.result()
+    step(rows, final)
 
 
 def merge_order(carried: np.ndarray, day: np.ndarray) -> np.ndarray:

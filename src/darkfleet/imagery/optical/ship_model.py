@@ -5,7 +5,8 @@ Training rows are the candidates of :func:`.ships.candidate_features` on a port 
 candidate is a positive when at least 30 % of its pixels lie in a labelled vessel mask or its
 centre is within one pixel of one (a fragment of quay 25 m from a hull is not a ship, although
 a detection there would still be scored as one). Scoring follows the issue: after the
-threshold and non-maximum suppression, a detection counts when its centre lies within 30 m of
+threshold, the merging of a vessel's fragments and non-maximum suppression (as in
+:func:`.ships.detect_ships`), a detection counts when its centre lies within 30 m of
 a labelled vessel's mask, each vessel matched once (:func:`.scoring.match_points_to_masks`).
 
 The decision threshold is never chosen on the port it is applied to: in
@@ -37,6 +38,7 @@ from darkfleet.imagery.optical.ships import (
     Candidates,
     ShipParams,
     candidate_features,
+    merge_fragments,
     non_max_suppression,
     scene_stats,
 )
@@ -126,11 +128,15 @@ def fit(ports: Sequence[PortCandidates], train: TrainParams = TrainParams(), met
 def detections(
     pc: PortCandidates, score: NDArray[np.float64], threshold: float, params: ShipParams = DEFAULT_PARAMS
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """(row, col, score) of the candidates at or above ``threshold`` after non-maximum suppression."""
+    """(row, col, score) of the vessels of :func:`.ships.detect_ships`: the candidates at or
+    above ``threshold``, merged into vessels (:func:`.ships.merge_fragments`), after
+    non-maximum suppression."""
     k = np.flatnonzero(score >= threshold)
-    m = pc.candidates.moments
-    keep = k[non_max_suppression(m["row"][k], m["col"][k], score[k], params.nms_radius_m / pc.candidates.ground_px_m)]
-    return m["row"][keep], m["col"][keep], score[keep]
+    radius_px = params.nms_radius_m / pc.candidates.ground_px_m
+    v = merge_fragments(pc.candidates.labels, k, score[k], radius_px)
+    m = v.moments
+    keep = non_max_suppression(m["row"], m["col"], v.score, radius_px)
+    return m["row"][keep], m["col"][keep], v.score[keep]
 
 
 def port_score(

@@ -19,7 +19,10 @@ generator and a learned classifier over candidate features.
    windows of 50, 150 and 400 m around it, and its long axis against the coastline's normal.
 4. A gradient-boosted tree classifier (:mod:`.trees`, trained by :mod:`.ship_model` on the
    sen2ships ports) scores each candidate; candidates at or above the model's threshold are
-   kept, and of detections closer than ``nms_radius_m`` only the best-scored survives.
+   kept. Kept candidates whose pixels come within ``nms_radius_m`` of each other are one vessel
+   (:func:`merge_fragments`: a long hull splits into several candidates more than 30 m apart),
+   reported at the centre and oriented extent of their union with the best member's score;
+   of vessels whose centres are closer than ``nms_radius_m`` only the best-scored survives.
 
 Large scenes (a full 10,980² tile) are cut into overlapping blocks processed on ``workers``
 threads (SciPy's filters release the GIL); a detection belongs to the block whose core holds
@@ -42,7 +45,7 @@ from darkfleet.imagery.optical.water import WaterParams, ndwi, sea_and_holes, wa
 if TYPE_CHECKING:
     from darkfleet.imagery.optical.trees import TreeEnsemble
 
-DETECTOR_VERSION = "optical-ships-2"
+DETECTOR_VERSION = "optical-ships-3"  # 3: a vessel's fragments are merged into one detection
 S2_SHIP_BANDS = ("B02", "B03", "B04", "B08")
 
 
@@ -55,7 +58,9 @@ class ShipParams:
     ``min_sea_log_ratio`` 0.25 (28 % brighter than the water) and ``min_quay_log_ratio`` 0.1
     keep nearly every labelled vessel as a candidate on the five ports (116 of 130, see
     tests/optical/test_real_data.py). ``min_score`` None uses the threshold stored with the
-    model (chosen on held-out ports). ``nms_radius_m`` 30 m, the scoring distance.
+    model (chosen on held-out ports). ``nms_radius_m`` 30 m, the scoring distance: kept
+    candidates closer than this are merged into one vessel, and of vessel centres closer than
+    this only the best-scored is kept.
     ``block_px``/``halo_px``/``workers``: blocks for large scenes; the halo exceeds half the
     largest window (the 1 km water reference is computed on 8-pixel cells; 128 px covers half of
     it down to 8 m pixels, and 400 m windows everywhere)."""
@@ -447,6 +452,47 @@ def non_max_suppression(
     return np.asarray(keep, np.int64)
 
 
+@dataclass(frozen=True)
+class Merged:
+    """Kept candidates merged into vessels (:func:`merge_fragments`): ``labels`` the merged
+    label image (0 = none), ``moments`` of the merged labels 1..n, ``group`` the merged label
+    (0-based) of each kept candidate and ``score`` the best score of each merged label."""
+
+    labels: NDArray[np.int32]
+    moments: dict[str, NDArray[np.float64]]
+    group: NDArray[np.int64]
+    score: NDArray[np.float64]
+
+
+def merge_fragments(
+    labels: NDArray[np.int32], kept: NDArray[np.int64], score: NDArray[np.float64], gap_px: float
+) -> Merged:
+    """One vessel, one detection: the kept candidates ``kept`` (0-based indices into the labels
+    1..n of ``labels``, ``score`` their scores) whose pixels come within about ``gap_px`` of
+    each other are one vessel (a long hull splits into several candidates along its dark
+    deck structures). Each candidate's mask is dilated by a disc of radius ``gap_px / 2`` and
+    the dilated masks are joined by 8-connectivity; the vessel is the union of its members'
+    pixels, its moments are recomputed from them."""
+    n = int(labels.max()) if labels.size else 0
+    lut = np.zeros(n + 1, np.int32)
+    lut[kept + 1] = 1
+    mask = lut[labels].astype(bool)
+    if kept.size == 0:
+        return Merged(np.zeros_like(labels), component_moments(np.zeros_like(labels), 0), kept, np.zeros(0))
+    rad = gap_px / 2
+    r = int(np.ceil(rad))
+    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
+    grown = ndimage.binary_dilation(mask, (yy * yy + xx * xx) <= rad * rad + 1e-9) if r > 0 else mask
+    joined, _ = ndimage.label(grown, structure=np.ones((3, 3), bool))
+    at = np.asarray(ndimage.maximum(joined, labels, kept + 1), np.int64)  # joined label of each kept candidate
+    ids, group = np.unique(at, return_inverse=True)
+    lut[kept + 1] = group + 1
+    merged = np.where(mask, lut[labels], 0).astype(np.int32)
+    best = np.full(ids.size, -np.inf)
+    np.maximum.at(best, group, score)
+    return Merged(merged, component_moments(merged, ids.size), group.astype(np.int64), best)
+
+
 def _detect_block(
     bands: dict[str, NDArray[np.float32]],
     ground_px_m: float,
@@ -458,22 +504,30 @@ def _detect_block(
     c = candidate_features(bands, ground_px_m, stats, params)
     score = model.predict_proba(c.features) if c.n else np.zeros(0)
     k = np.flatnonzero(score >= threshold)
-    m = c.moments
-    f = {name: c.features[k, i].astype(np.float64) for i, name in enumerate(FEATURE_NAMES)}
+    v = merge_fragments(c.labels, k, score[k], params.nms_radius_m / ground_px_m)
+    m = v.moments
+    # Per-vessel values: pixel-weighted means of the members' features.
+    w = c.moments["n"][k]
+    total = np.maximum(np.bincount(v.group, w, minlength=v.score.size), 1)
+    f = {
+        name: np.bincount(v.group, w * c.features[k, i], minlength=v.score.size) / total
+        for i, name in enumerate(FEATURE_NAMES)
+        if name in ("contrast_ring3", "ring1_sea", "hole_fraction", "sea_fraction")
+    }
     return {
-        "row": m["row"][k],
-        "col": m["col"][k],
-        "length_m": m["length_px"][k] * ground_px_m,
-        "width_m": m["width_px"][k] * ground_px_m,
-        "orientation_deg": m["orientation_deg"][k],
-        "theta": m["theta"][k],
-        "length_px": m["length_px"][k],
-        "width_px": m["width_px"][k],
-        "area_m2": f["area_m2"],
+        "row": m["row"],
+        "col": m["col"],
+        "length_m": m["length_px"] * ground_px_m,
+        "width_m": m["width_px"] * ground_px_m,
+        "orientation_deg": m["orientation_deg"],
+        "theta": m["theta"],
+        "length_px": m["length_px"],
+        "width_px": m["width_px"],
+        "area_m2": m["n"] * ground_px_m * ground_px_m,
         "contrast": f["contrast_ring3"],
         "ring_water_fraction": f["ring1_sea"],
         "in_water": f["hole_fraction"] + f["sea_fraction"] > 0.5,
-        "score": score[k],
+        "score": v.score,
     }
 
 
