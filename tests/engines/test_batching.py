@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from darkfleet.engines import kernels
 from darkfleet.engines.local import merge_order
+from darkfleet.events.kernels import order_ties
 
 vessels = st.lists(st.integers(0, 12), max_size=40).map(lambda v: np.sort(np.asarray(v, np.int64)))
 
@@ -57,7 +58,7 @@ def test_rows_in_windows_matches_the_row_definition(rows: list[tuple[int, int]],
 def test_order_ties_matches_the_row_definition(rows: list[tuple[int, int]]) -> None:
     m = np.asarray([r[0] for r in rows], np.int64)
     t = np.asarray([r[1] for r in rows], np.int64)
-    ordered, ties = kernels.order_ties(m, t)
+    ordered, ties = order_ties(m, t)
     assert ordered == (rows == sorted(rows))
     if ordered:
         assert ties.tolist() == [i for i in range(len(rows) - 1) if rows[i] == rows[i + 1]]

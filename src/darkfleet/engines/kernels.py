@@ -22,20 +22,3 @@ def rows_in_windows(m: np.ndarray, t: np.ndarray, who: np.ndarray, lo: np.ndarra
         if j >= 0:
             out[i] = lo[j] <= t[i] < hi[j]
     return out
-
-
-@numba.njit(cache=True, nogil=True)
-def order_ties(m: np.ndarray, t: np.ndarray) -> tuple[bool, np.ndarray]:
-    """Whether rows are sorted by (``m``, ``t``), and if so the rows tied with the next on both
-    (their order is for the other sort columns to decide)."""
-    n = len(m)
-    ties = np.empty(max(n - 1, 0), np.int64)
-    k = 0
-    for i in range(n - 1):
-        if m[i + 1] < m[i] or (m[i + 1] == m[i] and t[i + 1] < t[i]):
-            return False, ties[:0]
-        if m[i + 1] == m[i] and t[i + 1] == t[i]:
-            ties[k] = i
-            k += 1
-    return True, ties[:k]
-

@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from darkfleet.engines import kernels
 from darkfleet.engines.steps import (
     POSITION_COLUMNS,
     SINCE_SCHEMA,
@@ -47,6 +46,7 @@ from darkfleet.engines.steps import (
 )
 from darkfleet.events.encounters import GRID_SCHEMA
 from darkfleet.events.gaps import CANDIDATE_SCHEMA
+from darkfleet.events.kernels import order_ties
 from darkfleet.events.spoofing import PARTIAL_SCHEMA as SPOOF_PARTIAL_SCHEMA
 from darkfleet.events.spoofing import SHARED_SCHEMA
 from darkfleet.lake.store import Lake
@@ -270,7 +270,7 @@ def read_positions(lake: Lake, day: str) -> pl.DataFrame:
 
 
 def _is_sorted(df: pl.DataFrame) -> bool:
-    ordered, ties = kernels.order_ties(df["mmsi"].to_numpy(), df["ts"].dt.epoch("us").to_numpy())
+    ordered, ties = order_ties(df["mmsi"].to_numpy(), df["ts"].dt.epoch("us").to_numpy())
     if not ordered or len(ties) == 0:
         return bool(ordered)
     a = df.select("source", "line").gather(pl.Series(ties, dtype=pl.UInt32))

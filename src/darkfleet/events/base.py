@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from darkfleet.events import kernels
 from darkfleet.geo.units import haversine_m, m_per_s_to_knots
 from darkfleet.tracks.clean import with_provenance
 
@@ -164,14 +165,11 @@ def tracks_of(positions: pl.DataFrame | Tracks) -> Tracks:
         return positions
     df = _complete(positions)
     key, t_us = _key(df), df["ts"].dt.epoch("us").to_numpy()
-    if len(key) > 1 and not is_sorted(key, t_us):
+    ordered, same, dt_s = kernels.track_steps(key, t_us)
+    if not ordered:
         df = df.with_columns(_order=pl.Series(key)).sort("_order", "ts", maintain_order=True).drop("_order")
         key, t_us = _key(df), df["ts"].dt.epoch("us").to_numpy()
-    same = same_vessel_as_prev(key)
-    dt_s = np.full(len(df), np.nan)
-    if len(df) > 1:
-        dt_s[1:] = np.diff(t_us) / 1e6
-    dt_s[~same] = np.nan
+        _, same, dt_s = kernels.track_steps(key, t_us)
     return Tracks(df, key, df["mmsi"].to_numpy(), t_us, df["lon"].to_numpy(), df["lat"].to_numpy(), same, dt_s)
 
 

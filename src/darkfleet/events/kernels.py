@@ -85,3 +85,35 @@ def port_states(brk: np.ndarray, d_km: np.ndarray, sog: np.ndarray, entry_km: fl
         in_port[k], stopped[k] = inside, stop
         prev_inside = inside
     return in_port, stopped
+
+
+@numba.njit(cache=True, nogil=True)
+def order_ties(m: np.ndarray, t: np.ndarray) -> tuple[bool, np.ndarray]:
+    """Whether rows are sorted by (``m``, ``t``), and if so the rows tied with the next on both
+    (their order is for the other sort columns to decide)."""
+    n = len(m)
+    ties = np.empty(max(n - 1, 0), np.int64)
+    k = 0
+    for i in range(n - 1):
+        if m[i + 1] < m[i] or (m[i + 1] == m[i] and t[i + 1] < t[i]):
+            return False, ties[:0]
+        if m[i + 1] == m[i] and t[i + 1] == t[i]:
+            ties[k] = i
+            k += 1
+    return True, ties[:k]
+
+
+@numba.njit(cache=True, nogil=True)
+def track_steps(key: np.ndarray, t_us: np.ndarray) -> tuple[bool, np.ndarray, np.ndarray]:
+    """Whether rows are sorted by (``key``, ``t_us``), and if so per row whether the previous
+    row is the same track's and the seconds since it (NaN at a track's first row)."""
+    n = len(key)
+    same = np.zeros(n, np.bool_)
+    dt_s = np.full(n, np.nan)
+    for i in range(1, n):
+        if key[i] < key[i - 1] or (key[i] == key[i - 1] and t_us[i] < t_us[i - 1]):
+            return False, same, dt_s
+        if key[i] == key[i - 1]:
+            same[i] = True
+            dt_s[i] = (t_us[i] - t_us[i - 1]) / 1e6
+    return True, same, dt_s
