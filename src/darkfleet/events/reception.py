@@ -7,10 +7,11 @@ coverage. Reception changes — a receiver fails, a provider drops a feed, traff
 map is kept **per period** (``period``: ``day``, ``week`` — ISO weeks, from Monday 00:00 UTC — or
 ``month``) and a gap is judged by the map of the period it starts in.
 
-The map is additive so engines can build it from any split of the data (day partitions, vessel
-groups): :func:`reception_partials` gives per (cell, day, mmsi) counts, and :func:`combine`
-sums them per (cell, period). Time between fixes counts only between consecutive fixes of one
-vessel in the same cell and the same UTC day, so every split gives the same map. The partials are
+The map is additive so engines can build it from any split of the data that keeps each vessel's
+UTC day in one part (day partitions, vessel groups): :func:`reception_partials` gives per
+(cell, day) counts of positions, vessels and time observed, and :func:`combine` sums them per
+(cell, period). Time between fixes counts only between consecutive fixes of one vessel in the
+same cell and the same UTC day, so every such split gives the same map. The partials are
 computed over runs of consecutive rows of one vessel in one cell and day (a vessel stays in a cell
 for many fixes), so the grouping works on runs, not rows.
 """
@@ -46,7 +47,7 @@ class ReceptionParams:
             raise ValueError(f"period must be one of {list(PERIODS)}, not {self.period!r}")
 
 
-PARTIAL_SCHEMA = {"cx": pl.Int32, "cy": pl.Int32, "day": pl.Date, "mmsi": pl.Int64,
+PARTIAL_SCHEMA = {"cx": pl.Int32, "cy": pl.Int32, "day": pl.Date, "vessels": pl.Int64,
                   "positions": pl.Int64, "observed_s": pl.Float64}
 MAP_SCHEMA = {"cx": pl.Int32, "cy": pl.Int32, "period": pl.Date, "positions": pl.Int64, "observed_h": pl.Float64,
               "vessel_days": pl.Int64, "days": pl.Int64, "positions_per_day": pl.Float64,
@@ -112,9 +113,10 @@ class _Runs:
         day = (self.day * US_PER_DAY).astype("datetime64[us]").astype("datetime64[D]")
         runs = pl.DataFrame({"cx": self.cx, "cy": self.cy, "day": day, "mmsi": self.mmsi,
                              "positions": self.positions, "observed_s": self.observed_s})
-        return (runs.group_by("cx", "cy", "day", "mmsi").agg(pl.col("positions").sum(), pl.col("observed_s").sum())
+        return (runs.group_by("cx", "cy", "day").agg(pl.col("mmsi").n_unique().alias("vessels"),
+                                                      pl.col("positions").sum(), pl.col("observed_s").sum())
                 .select(list(PARTIAL_SCHEMA)).cast(PARTIAL_SCHEMA)  # type: ignore[arg-type]
-                .sort("cx", "cy", "day", "mmsi"))
+                .sort("cx", "cy", "day"))
 
 
 def _runs(tr: Tracks, params: ReceptionParams, counted: np.ndarray) -> _Runs:
@@ -146,12 +148,11 @@ def combine(partials: pl.DataFrame, period: str = "month") -> pl.DataFrame:
     (fixes per hour of vessel presence in the cell)."""
     if partials.height == 0:
         return pl.DataFrame(schema=MAP_SCHEMA)
-    parts = (partials.group_by("cx", "cy", "day", "mmsi").agg(pl.col("positions").sum(), pl.col("observed_s").sum())
-             .with_columns(period=period_of(pl.col("day"), period)))
+    parts = partials.with_columns(period=period_of(pl.col("day"), period))
     days = parts.select("period", "day").unique().group_by("period").agg(days=pl.len().cast(pl.Int64))
     return (parts.group_by("cx", "cy", "period")
             .agg(positions=pl.col("positions").sum(), observed_h=pl.col("observed_s").sum() / 3600,
-                 vessel_days=pl.len().cast(pl.Int64))
+                 vessel_days=pl.col("vessels").sum().cast(pl.Int64))
             .join(days, on="period")
             .with_columns(positions_per_day=pl.col("positions") / pl.col("days"),
                           positions_per_vessel_h=pl.col("positions") / pl.col("observed_h").clip(lower_bound=1.0))

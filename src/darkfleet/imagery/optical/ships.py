@@ -19,7 +19,7 @@ generator and a learned classifier over candidate features.
    windows of 50, 150 and 400 m around it, and its long axis against the coastline's normal.
 4. A gradient-boosted tree classifier (:mod:`.trees`, trained by :mod:`.ship_model` on the
    sen2ships ports) scores each candidate; candidates at or above the model's threshold are
-   kept. Kept candidates whose pixels come within ``nms_radius_m`` of each other are one vessel
+   kept. Kept candidates with pixels within ``nms_radius_m`` of each other are one vessel
    (:func:`merge_fragments`: a long hull splits into several candidates more than 30 m apart),
    reported at the centre and oriented extent of their union with the best member's score;
    of vessels whose centres are closer than ``nms_radius_m`` only the best-scored survives.
@@ -181,8 +181,12 @@ def component_moments(lab: NDArray[np.int32], n: int) -> dict[str, NDArray[np.fl
     """Pixel count, centroid and oriented extent of labels 1..n (vectorised)."""
     idx = lab.ravel()
     sel = idx > 0
-    idx = idx[sel]
     rr, cc = np.divmod(np.flatnonzero(sel), lab.shape[1])
+    return _moments(idx[sel], rr, cc, n)
+
+
+def _moments(idx: NDArray, rr: NDArray, cc: NDArray, n: int) -> dict[str, NDArray[np.float64]]:
+    """:func:`component_moments` of the pixels (rr, cc) labelled ``idx`` in 1..n."""
     rr = rr.astype(np.float64)
     cc = cc.astype(np.float64)
     m = n + 1
@@ -454,11 +458,10 @@ def non_max_suppression(
 
 @dataclass(frozen=True)
 class Merged:
-    """Kept candidates merged into vessels (:func:`merge_fragments`): ``labels`` the merged
-    label image (0 = none), ``moments`` of the merged labels 1..n, ``group`` the merged label
-    (0-based) of each kept candidate and ``score`` the best score of each merged label."""
+    """Kept candidates merged into vessels (:func:`merge_fragments`): ``moments`` of the
+    vessels (:func:`component_moments` of their pixels), ``group`` the vessel (0-based) of
+    each kept candidate and ``score`` the best score of each vessel's candidates."""
 
-    labels: NDArray[np.int32]
     moments: dict[str, NDArray[np.float64]]
     group: NDArray[np.int64]
     score: NDArray[np.float64]
@@ -467,30 +470,32 @@ class Merged:
 def merge_fragments(
     labels: NDArray[np.int32], kept: NDArray[np.int64], score: NDArray[np.float64], gap_px: float
 ) -> Merged:
-    """One vessel, one detection: the kept candidates ``kept`` (0-based indices into the labels
-    1..n of ``labels``, ``score`` their scores) whose pixels come within about ``gap_px`` of
-    each other are one vessel (a long hull splits into several candidates along its dark
-    deck structures). Each candidate's mask is dilated by a disc of radius ``gap_px / 2`` and
-    the dilated masks are joined by 8-connectivity; the vessel is the union of its members'
-    pixels, its moments are recomputed from them."""
+    """One vessel, one detection: of the kept candidates ``kept`` (0-based indices into the
+    labels 1..n of ``labels``, ``score`` their scores), those with pixels within ``gap_px`` of
+    each other, directly or through other kept candidates, are one vessel (a long hull splits
+    into several candidates along its dark deck structures). A vessel's moments are those of
+    the union of its candidates' pixels. Only the kept candidates' pixels are visited."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
     n = int(labels.max()) if labels.size else 0
-    lut = np.zeros(n + 1, np.int32)
-    lut[kept + 1] = 1
-    mask = lut[labels].astype(bool)
-    if kept.size == 0:
-        return Merged(np.zeros_like(labels), component_moments(np.zeros_like(labels), 0), kept, np.zeros(0))
-    rad = gap_px / 2
-    r = int(np.ceil(rad))
-    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
-    grown = ndimage.binary_dilation(mask, (yy * yy + xx * xx) <= rad * rad + 1e-9) if r > 0 else mask
-    joined, _ = ndimage.label(grown, structure=np.ones((3, 3), bool))
-    at = np.asarray(ndimage.maximum(joined, labels, kept + 1), np.int64)  # joined label of each kept candidate
-    ids, group = np.unique(at, return_inverse=True)
-    lut[kept + 1] = group + 1
-    merged = np.where(mask, lut[labels], 0).astype(np.int32)
-    best = np.full(ids.size, -np.inf)
+    lut = np.zeros(n + 1, np.int64)
+    lut[kept + 1] = np.arange(1, kept.size + 1)
+    flat = lut[labels.ravel()]
+    pix = np.flatnonzero(flat)
+    member = flat[pix] - 1  # position in ``kept`` of each pixel's candidate
+    rr, cc = np.divmod(pix, labels.shape[1])
+    pairs = cKDTree(np.column_stack([rr, cc])).query_pairs(gap_px, output_type="ndarray") if pix.size else None
+    if pairs is None or pairs.size == 0:
+        pairs = np.zeros((0, 2), np.int64)
+    a, b = member[pairs[:, 0]], member[pairs[:, 1]]
+    cross = a != b
+    graph = coo_matrix((np.ones(int(cross.sum())), (a[cross], b[cross])), shape=(kept.size, kept.size))
+    ng, group = connected_components(graph, directed=False)
+    best = np.full(ng, -np.inf)
     np.maximum.at(best, group, score)
-    return Merged(merged, component_moments(merged, ids.size), group.astype(np.int64), best)
+    return Merged(_moments(group[member] + 1, rr, cc, ng), group.astype(np.int64), best)
 
 
 def _detect_block(
