@@ -140,18 +140,16 @@ def port_visits_and_since(positions: pl.DataFrame | Tracks, params: PortVisitPar
     stopped_positions = np.bincount(visit, stopped, n_visits).astype(np.int64)
     min_dist = np.minimum.reduceat(m.dist_km[inside], starts) if n_visits else np.zeros(0)  # visits are contiguous
     place_idx = m.place_idx[inside][starts]
-    visits = run_table(tr, rows[starts], rows[ends], {
-        "place_idx": place_idx, "stopped_h": stopped_h, "stopped_positions": stopped_positions,
-        "min_distance_km": min_dist})
-    # inside rows are consecutive rows of the full table: the run's mean position is over them too
+    # inside rows are consecutive rows of the full table: the run's count and mean position are over them too
+    keep = rows[ends] - rows[starts] + 1 >= params.min_positions
     if params.require_stop:
-        visits = visits.filter(pl.col("stopped_positions") > 0)
-    visits = visits.filter(pl.col("positions") >= params.min_positions)
-    ids = places["place_id"].to_numpy()
-    names = places["name"].to_numpy()
-    pidx = visits["place_idx"].to_numpy()
-    visits = visits.with_columns(place_id=pl.Series(ids[pidx], dtype=pl.String),
-                                 place_name=pl.Series(names[pidx], dtype=pl.String))
+        keep &= stopped_positions > 0
+    visits = run_table(tr, rows[starts[keep]], rows[ends[keep]], {
+        "place_idx": place_idx[keep], "stopped_h": stopped_h[keep], "stopped_positions": stopped_positions[keep],
+        "min_distance_km": min_dist[keep]})
+    pidx = visits["place_idx"].cast(pl.UInt32)
+    visits = visits.with_columns(place_id=places["place_id"].cast(pl.String).gather(pidx),
+                                 place_name=places["name"].cast(pl.String).gather(pidx))
     attrs = ["place_name", "duration_h", "stopped_h", "positions", "min_distance_km"]
     return finish(visits, "port_visit", DETECTOR, params, attrs), _since(tr, rows[starts], rows[ends])
 
