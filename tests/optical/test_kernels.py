@@ -35,6 +35,7 @@ from darkfleet.imagery.optical.ships import (
     candidate_features,
     component_moments,
     detect_ships,
+    merge_fragments,
     non_max_suppression,
     scene_stats,
 )
@@ -141,6 +142,36 @@ def test_non_max_suppression_keeps_the_best() -> None:
     cols = np.array([0.0, 0.0, 0.0, 0.0])
     keep = non_max_suppression(rows, cols, np.array([0.5, 0.9, 0.3, 0.2]), 2.0)
     assert sorted(keep.tolist()) == [1, 2]
+
+
+def test_merge_fragments_makes_one_vessel_of_a_split_hull() -> None:
+    """Three fragments of one hull along its axis (2 empty pixels between, 3 pixels apart) are
+    one vessel with the union's centre and length; a hull 7 pixels beside it is another, and a
+    candidate not kept is in neither."""
+    lab = np.zeros((40, 80), np.int32)
+    lab[10:13, 5:15], lab[10:13, 17:27], lab[10:13, 29:39] = 1, 2, 3  # one 34-pixel hull in three pieces
+    lab[19:22, 5:39] = 4  # a second hull, 6 empty rows away
+    lab[30:33, 5:15] = 5  # below the threshold
+    kept = np.array([0, 1, 2, 3])
+    v = merge_fragments(lab, kept, np.array([0.3, 0.9, 0.5, 0.6]), 3.0)
+    assert v.score.size == 2 and v.group.tolist() == [0, 0, 0, 1]
+    assert np.allclose(v.score, [0.9, 0.6])
+    assert v.moments["row"][0] == pytest.approx(11) and v.moments["col"][0] == pytest.approx(21.5)
+    assert v.moments["length_px"][0] == pytest.approx(34, rel=0.05)
+    assert v.moments["n"].tolist() == [90, 102]
+    none = merge_fragments(lab, np.zeros(0, np.int64), np.zeros(0), 3.0)
+    assert none.score.size == 0 and none.moments["n"].size == 0
+
+
+def test_detect_ships_reports_a_split_hull_once() -> None:
+    bands, ships = make_harbour()
+    r, c = ships[0]
+    for b in bands.values():  # two dark columns across the first hull (2 pixels each)
+        b[r - 3 : r + 4, c - 5 : c - 3] = b[r + 20, c]
+        b[r - 3 : r + 4, c + 4 : c + 6] = b[r + 20, c]
+    det = detect_ships(bands, 10.0, ShipParams())
+    near = det.filter(((pl.col("row") - r) ** 2 + (pl.col("col") - c) ** 2) < 15**2)
+    assert near.height == 1 and near["length_m"][0] > 150
 
 
 def test_tree_ensemble_by_hand_and_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -59,10 +59,12 @@ def test_ships_leave_one_port_out(ship_folds: list[sm.FoldResult]) -> None:
         print(f"ships held out {f.port} (threshold {f.threshold:.3f} from the other ports): {f.score.as_dict()}")
     print(f"ships held out overall: {total.as_dict()}")
     assert len(ship_folds) == 5
-    assert total.f1 >= 0.25  # measured: P 0.28, R 0.31, F1 0.29 (training-free detector: F1 0.21)
+    # measured: P 0.34, R 0.36, F1 0.35 (47 TP, 93 FP, 83 FN); before a vessel's fragments were
+    # merged into one detection: P 0.28, R 0.31, F1 0.29 (training-free detector: F1 0.21)
+    assert total.f1 >= 0.34
 
 
-@pytest.mark.xfail(strict=True, reason="issue floor F1 ≥ 0.85 not reached: held-out F1 0.29 (per port 0.23–0.46)")
+@pytest.mark.xfail(strict=True, reason="issue floor F1 ≥ 0.85 not reached: held-out F1 0.35 (per port 0.24–0.49)")
 def test_ships_floor(ship_folds: list[sm.FoldResult]) -> None:
     total = sum((f.score for f in ship_folds), Score(0, 0, 0))
     assert total.f1 >= 0.85
