@@ -55,8 +55,10 @@ from darkfleet.tracks.clean import SIZE_SCHEMA, segment_table
 
 @dataclass(frozen=True)
 class LocalEngine:
-    """``workers`` threads; each day is cut by MMSI into shards of about ``shard_rows`` rows
-    (at least one per worker), small enough for a shard's columns to stay in the CPU caches."""
+    """``workers`` threads; each day is cut by MMSI into shards of about ``shard_rows`` rows (at
+    least one per worker). Smaller batches are cheaper per row: on the 50M-position benchmark, a
+    5M-row day worked as one batch cost about 15 % more CPU than in shards of 0.5–1M rows, and
+    shards of 0.1–0.25M rows cost more again (per-batch overhead)."""
 
     workers: int = 2
     shard_rows: int = 500_000
