@@ -148,7 +148,7 @@ class _DetectShard(_Shard):
             return
         res = vessel_batch(batch, self.ctx, earlier=None if self.earlier is None else self.earlier.drop("mmsi"),
                            counted=~carried)
-        if rows.height and res.reception is not None:
+        if res.reception is not None:
             self.reception.append(res.reception)
         since = res.since if res.since is not None else pl.DataFrame(schema=SINCE_SCHEMA)
         if res.times is not None:  # this batch's, and the earlier ones still in the window

@@ -27,7 +27,6 @@ from darkfleet.events import kernels
 from darkfleet.events.base import Tracks, reduce_runs, tracks_of
 
 PERIODS = {"day": "1d", "week": "1w", "month": "1mo"}
-US_PER_DAY = 86_400_000_000
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,7 @@ class _Runs:
     max_step_h: float
 
     def partials(self) -> pl.DataFrame:
-        day = (self.day * US_PER_DAY).astype("datetime64[us]").astype("datetime64[D]")
+        day = (self.day * kernels.US_PER_DAY).astype("datetime64[us]").astype("datetime64[D]")
         runs = pl.DataFrame({"cx": self.cx, "cy": self.cy, "day": day, "mmsi": self.mmsi,
                              "positions": self.positions, "observed_s": self.observed_s})
         return (runs.group_by("cx", "cy", "day").agg(pl.col("mmsi").n_unique().alias("vessels"),
