@@ -1,4 +1,4 @@
-"""The vectorised latch and port-visit machine agree with a plain sequential reference."""
+"""The port-visit machine and the run helpers agree with a plain sequential reference."""
 
 from __future__ import annotations
 
@@ -6,33 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from darkfleet.events.base import hysteresis, open_since, run_ids
+from darkfleet.events.base import open_since, run_ids
 from darkfleet.events.port_visits import PortVisitParams, State, port_states
 from tests.events.factories import make_track, north_of, places
-
-
-def latch_reference(key: list[int], set_: list[bool], reset: list[bool]) -> list[bool]:
-    out, on, prev = [], False, None
-    for k, s, r in zip(key, set_, reset, strict=True):
-        if k != prev:
-            on, prev = False, k
-        if r:
-            on = False
-        elif s:
-            on = True
-        out.append(on)
-    return out
-
-
-rows = st.lists(st.tuples(st.integers(0, 2), st.booleans(), st.booleans()), min_size=1, max_size=60)
-
-
-@given(rows)
-def test_latch_matches_sequential(data: list[tuple[int, bool, bool]]) -> None:
-    data.sort(key=lambda r: r[0])
-    key, s, r = (list(x) for x in zip(*data, strict=True))
-    got = hysteresis(np.array(key), np.array(s), np.array(r)).tolist()
-    assert got == latch_reference(key, s, r)
 
 
 def machine_reference(dist_km: list[float], sog: list[float], p: PortVisitParams) -> list[int]:

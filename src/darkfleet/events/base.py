@@ -53,8 +53,7 @@ def prepare(positions: pl.DataFrame) -> pl.DataFrame:
 
 
 def is_sorted(key: IntArray, t: IntArray) -> bool:
-    dk = np.diff(key)
-    return bool(np.all((dk > 0) | ((dk == 0) & (np.diff(t) >= 0))))
+    return bool(kernels.order_ties(key, t)[0])
 
 
 def same_vessel_as_prev(mmsi: NDArray) -> BoolArray:
@@ -268,25 +267,6 @@ def _rows_within_before_at(mmsi: IntArray, t_s: FloatArray, window_s: float, at:
         hi[open_[later]] = mid[later]
         lo[open_[~later]] = mid[~later] + 1
     return at - lo + 1
-
-
-def hysteresis(key: IntArray, set_: BoolArray, reset: BoolArray) -> BoolArray:
-    """A latch per vessel, vectorised: on where ``set_``, off where ``reset`` (reset wins), else
-    the previous row's value; off at each vessel's first row unless set there.
-
-    Forward fill of the last decisive row's value, restarted at each vessel boundary.
-    """
-    return latch(~same_vessel_as_prev(key), set_, reset)
-
-
-def latch(restart: BoolArray, set_: BoolArray, reset: BoolArray) -> BoolArray:
-    """:func:`hysteresis` with the restart rows given (off there unless set there)."""
-    n = len(restart)
-    decisive = set_ | reset
-    value = set_ & ~reset
-    idx = np.where(decisive | restart, np.arange(n), 0)
-    np.maximum.accumulate(idx, out=idx)
-    return np.where(decisive[idx], value[idx], False)
 
 
 def open_run_since(tr: Tracks, starts: IntArray, ends: IntArray) -> tuple[IntArray, IntArray]:
