@@ -71,6 +71,9 @@ class LocalEngine:
         say = progress or (lambda _msg: None)
         n = max(self.workers, 1)
         with ThreadPoolExecutor(n) as pool:
+            # A process's first call of a compiled loop loads Numba's target context (about 0.45 s,
+            # holding the GIL): done here, it overlaps the first day's read.
+            pool.submit(order_ties, np.zeros(1, np.int64), np.zeros(1, np.int64))
             if ctx.segmenting:
                 sizes = _walk(lake, days, n, self.shard_rows, pool, ctx, _SizeShard)
                 ctx = ctx.with_segments(segment_table(pl.concat([s.sizes for s in sizes]), ctx.config.clean))

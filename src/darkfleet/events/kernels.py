@@ -61,30 +61,66 @@ def cell_runs(key: np.ndarray, vessel: np.ndarray, t_us: np.ndarray, lon: np.nda
 
 
 @numba.njit(cache=True, nogil=True)
-def port_states(brk: np.ndarray, d_km: np.ndarray, sog: np.ndarray, entry_km: float, begin_kn: float,
-                end_kn: float) -> tuple[np.ndarray, np.ndarray]:
-    """The port-visit machine over the rows near a place (``darkfleet.events.port_visits``): per
-    row, in port (latched from ``d_km <= entry_km`` until a restart ``brk``) and stopped (latched
-    from ``sog <= begin_kn`` to ``sog >= end_kn`` while in port, restarting where the previous
-    row was not in port; a reset wins over a set)."""
-    n = len(brk)
-    in_port = np.zeros(n, np.bool_)
-    stopped = np.zeros(n, np.bool_)
-    inside = stop = prev_inside = False
+def port_machine(rows: np.ndarray, place: np.ndarray, d_km: np.ndarray, same: np.ndarray, dt_s: np.ndarray,
+                 sog: np.ndarray, entry_km: float, exit_km: float, begin_kn: float, end_kn: float,
+                 max_silence_s: float) -> tuple[np.ndarray, ...]:
+    """The port-visit machine (``darkfleet.events.port_visits``) over the rows near a place
+    (``rows`` ascending, with the nearest ``place`` and ``d_km``, the distance beyond its radius;
+    ``same``, ``dt_s``, ``sog``: per row of the whole table).
+
+    Rows beyond ``exit_km`` are OUTSIDE and restart both latches. A row restarts them too where
+    the previous row was not near, at a track's first row, and after more than ``max_silence_s``
+    unheard (a new call). In port is latched from ``d_km <= entry_km`` until a restart; stopped
+    from ``sog <= begin_kn`` to ``sog >= end_kn`` while in port, and cleared at a restart or where
+    the previous row was not in port (before this row's own set or reset).
+
+    Returns per near row its state (0 OUTSIDE, 1 IN_PORT, 2 STOPPED), and per stretch of
+    consecutive in-port rows of one call: its first and last row, the place at its first row,
+    the seconds between consecutive stopped rows, the stopped rows and the least ``d_km``."""
+    n = len(rows)
+    state = np.zeros(n, np.int8)
+    first = np.empty(n, np.int64)
+    last = np.empty(n, np.int64)
+    at = np.empty(n, place.dtype)
+    stopped_s = np.empty(n, np.float64)
+    stopped_n = np.empty(n, np.int64)
+    min_d = np.empty(n, np.float64)
+    s = -1
+    inside = stop = prev_inside = prev_stop = False
+    prev_row = prev_in = np.int64(-2)
     for k in range(n):
-        if brk[k]:
+        r = rows[k]
+        d = d_km[k]
+        if d > exit_km:  # OUTSIDE: the next near row restarts (it does not follow a near row)
+            continue
+        dt = dt_s[r]
+        step = 0.0 if np.isnan(dt) else dt
+        restart = r != prev_row + 1 or not same[r] or step > max_silence_s
+        if restart:
             inside = False
-        if d_km[k] <= entry_km:
+        if d <= entry_km:
             inside = True
-        if k == 0 or brk[k] or not prev_inside:
+        if restart or not prev_inside:
             stop = False
-        if not inside or sog[k] >= end_kn:
+        if not inside or sog[r] >= end_kn:
             stop = False
-        elif sog[k] <= begin_kn:
+        elif sog[r] <= begin_kn:
             stop = True
-        in_port[k], stopped[k] = inside, stop
-        prev_inside = inside
-    return in_port, stopped
+        prev_inside, prev_row = inside, r
+        if not inside:
+            continue
+        state[k] = 2 if stop else 1
+        if restart or r != prev_in + 1:
+            s += 1
+            first[s], at[s], stopped_s[s], stopped_n[s], min_d[s] = r, place[k], 0.0, 0, d
+        elif stop and prev_stop:
+            stopped_s[s] += step
+        last[s] = r
+        stopped_n[s] += 1 if stop else 0
+        min_d[s] = min(min_d[s], d)
+        prev_stop, prev_in = stop, r
+    k = s + 1
+    return state, first[:k], last[:k], at[:k], stopped_s[:k], stopped_n[:k], min_d[:k]
 
 
 @numba.njit(cache=True, nogil=True)

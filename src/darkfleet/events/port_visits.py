@@ -14,8 +14,8 @@ States and transitions (``State``)::
     OUTSIDE --d ≤ entry--> IN_PORT --sog ≤ begin--> STOPPED --sog ≥ end--> IN_PORT
     IN_PORT/STOPPED --d > exit--> OUTSIDE
 
-Each guard is a latch per vessel, run as one compiled pass over the rows near a place
-(:func:`darkfleet.events.kernels.port_states`). Rows beyond the exit radius of every place are
+Each guard is a latch per vessel, run as one compiled pass over the rows near a place that also
+sums up the visits (:func:`darkfleet.events.kernels.port_machine`). Rows beyond the exit radius of every place are
 OUTSIDE whatever came before, so the latches run only over the rows near a place (found with a
 grid look-up, :func:`darkfleet.geo.places.near_place_rows`), each stretch of consecutive near rows
 restarting them. A visit is a run of
@@ -69,31 +69,31 @@ def speed_kn(positions: pl.DataFrame | Tracks, _s: object = None) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class _Machine:
-    """The machine's result on the rows near a place (``rows``, ascending)."""
+    """The machine's result (:func:`darkfleet.events.kernels.port_machine`): per row near a place
+    (``rows``, ascending) its place, distance and state, and per stretch of consecutive in-port
+    rows of one call its first and last row and what the visit needs."""
 
     rows: np.ndarray
     place_idx: np.ndarray
     dist_km: np.ndarray
     state: np.ndarray  # State per near row
-    call_brk: np.ndarray  # a near row whose previous row is not near, or another call
+    first: np.ndarray
+    last: np.ndarray
+    place: np.ndarray  # place index at the stretch's first row
+    stopped_s: np.ndarray  # seconds between consecutive stopped rows
+    stopped_positions: np.ndarray
+    min_dist_km: np.ndarray
 
 
 def _machine(tr: Tracks, params: PortVisitParams, places: pl.DataFrame) -> _Machine:
     rows, pidx, dist_m = near_place_rows(places, tr.lon, tr.lat, params.exit_radius_km * 1000)
     extra_m = places["radius_m"].fill_null(0.0).to_numpy()[pidx] if places.height else np.zeros(len(rows))
     d_km = (dist_m - extra_m) / 1000
+    state, *stretches = kernels.port_machine(
+        rows, pidx, d_km, tr.same, tr.dt_s, tr.sog_kn, params.entry_radius_km, params.exit_radius_km,
+        params.stopped_begin_kn, params.stopped_end_kn, params.max_silence_h * 3600)
     near = d_km <= params.exit_radius_km  # beyond the exit ring: OUTSIDE, a reset of both latches
-    rows, pidx, d_km = rows[near], pidx[near], d_km[near]
-    # a new call: a track's first row, or a row after a silence of max_silence_h (the machine restarts)
-    new_call = ~tr.same[rows] | (np.nan_to_num(tr.dt_s[rows]) > params.max_silence_h * 3600)
-    brk = new_call.copy()
-    brk[1:] |= rows[1:] != rows[:-1] + 1
-    if len(brk):
-        brk[0] = True
-    in_port, stopped = kernels.port_states(brk, d_km, tr.sog_kn[rows], params.entry_radius_km,
-                                           params.stopped_begin_kn, params.stopped_end_kn)
-    state = np.where(stopped, State.STOPPED, np.where(in_port, State.IN_PORT, State.OUTSIDE)).astype(np.int8)
-    return _Machine(rows, pidx, d_km, state, brk)
+    return _Machine(rows[near], pidx[near], d_km[near], state[near], *stretches)
 
 
 def port_states(positions: pl.DataFrame | Tracks, params: PortVisitParams, places: pl.DataFrame) -> pl.DataFrame:
@@ -122,36 +122,18 @@ def port_visits_and_since(positions: pl.DataFrame | Tracks, params: PortVisitPar
         last = tr.last_rows()
         return empty_events(), (tr.vessel[last], tr.t_us[last])
     m = _machine(tr, params, places)
-    inside = m.state != State.OUTSIDE
-    rows = m.rows[inside]
-    k = len(rows)
-    # visits: stretches of consecutive inside rows of one call
-    first = np.ones(k, bool)
-    first[1:] = (rows[1:] != rows[:-1] + 1) | m.call_brk[inside][1:]
-    starts = np.flatnonzero(first)
-    ends = np.r_[starts[1:] - 1, k - 1] if k else starts
-    stopped = m.state[inside] == State.STOPPED
-    both = np.zeros(k, bool)
-    both[1:] = stopped[1:] & stopped[:-1] & ~first[1:]
-    stopped_s = np.where(both, np.nan_to_num(tr.dt_s[rows]), 0.0)
-    visit = np.cumsum(first) - 1
-    n_visits = len(starts)
-    stopped_h = np.bincount(visit, stopped_s, n_visits) / 3600
-    stopped_positions = np.bincount(visit, stopped, n_visits).astype(np.int64)
-    min_dist = np.minimum.reduceat(m.dist_km[inside], starts) if n_visits else np.zeros(0)  # visits are contiguous
-    place_idx = m.place_idx[inside][starts]
-    # inside rows are consecutive rows of the full table: the run's count and mean position are over them too
-    keep = rows[ends] - rows[starts] + 1 >= params.min_positions
+    # a stretch's rows are consecutive rows of the table: its count and mean position are over them too
+    keep = m.last - m.first + 1 >= params.min_positions
     if params.require_stop:
-        keep &= stopped_positions > 0
-    visits = run_table(tr, rows[starts[keep]], rows[ends[keep]], {
-        "place_idx": place_idx[keep], "stopped_h": stopped_h[keep], "stopped_positions": stopped_positions[keep],
-        "min_distance_km": min_dist[keep]})
+        keep &= m.stopped_positions > 0
+    visits = run_table(tr, m.first[keep], m.last[keep], {
+        "place_idx": m.place[keep], "stopped_h": m.stopped_s[keep] / 3600,
+        "stopped_positions": m.stopped_positions[keep], "min_distance_km": m.min_dist_km[keep]})
     pidx = visits["place_idx"].cast(pl.UInt32)
     visits = visits.with_columns(place_id=places["place_id"].cast(pl.String).gather(pidx),
                                  place_name=places["name"].cast(pl.String).gather(pidx))
     attrs = ["place_name", "duration_h", "stopped_h", "positions", "min_distance_km"]
-    return finish(visits, "port_visit", DETECTOR, params, attrs), _since(tr, rows[starts], rows[ends])
+    return finish(visits, "port_visit", DETECTOR, params, attrs), _since(tr, m.first, m.last)
 
 
 def _since(tr: Tracks, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
