@@ -154,8 +154,10 @@ class Tracks:
 
     def ref_pairs(self, a: IntArray, b: IntArray) -> pl.Series:
         """``[<source>:<line> of a, of b]`` per event (its first and last rows)."""
-        return pl.DataFrame({"a": self.refs(a), "b": self.refs(b)}).select(
-            pl.concat_list("a", "b").alias("source_rows")).to_series()
+        both = np.empty(2 * len(a), np.int64)
+        both[0::2], both[1::2] = a, b
+        # one look-up, cut into pairs (a third of the time of joining two lists)
+        return self.refs(both).reshape((len(a), 2)).arr.to_list().alias("source_rows")
 
 
 def tracks_of(positions: pl.DataFrame | Tracks) -> Tracks:
