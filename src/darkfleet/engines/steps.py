@@ -196,16 +196,32 @@ def carry_since(raw: Tracks, kept: Tracks, rows: pl.DataFrame, ctx: Context,
         parts.append(loitering_open_since(kept, c.loitering))
     if ctx.wants("encounter"):  # the grid interpolates between a fix and the next
         parts.append((raw.vessel[last_raw], raw.t_us[last_raw]))
-    since = pl.DataFrame({"mmsi": np.concatenate([p[0] for p in parts]),
-                          "since": np.concatenate([p[1] for p in parts]).astype(np.int64)})
-    last_kept = kept.last_rows()
-    kept_last = pl.DataFrame({"mmsi": kept.vessel[last_kept], "k": kept.t_us[last_kept]})
-    last = pl.DataFrame({"mmsi": raw.vessel[last_raw], "t": raw.t_us[last_raw]})
-    return (since.group_by("mmsi").agg(pl.col("since").min())
-            .join(last, on="mmsi")
-            .join(kept_last.group_by("mmsi").agg(pl.col("k").max()), on="mmsi", how="left")
-            .select("mmsi", "since", pl.col("k").fill_null(pl.col("t")).alias("last"))
-            .sort("mmsi"))
+    who, since = _min_per(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+    # every vessel is one track of the raw rows (their key is the MMSI): its last row
+    at = np.searchsorted(raw.vessel[last_raw], who)
+    last = raw.t_us[last_raw][at]
+    kept_last = kept.last_rows()  # a vessel's kept tracks (segments) are adjacent: the latest of them
+    k_who, k_last = _max_per(kept.vessel[kept_last], kept.t_us[kept_last])
+    if len(k_who):
+        j = np.minimum(np.searchsorted(k_who, who), len(k_who) - 1)
+        last = np.where(k_who[j] == who, k_last[j], last)
+    return pl.DataFrame({"mmsi": who, "since": since, "last": last}, schema=SINCE_SCHEMA)
+
+
+def _min_per(key: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The least ``value`` per ``key``, keys ascending."""
+    order = np.lexsort((value, key))
+    key, value = key[order], value[order].astype(np.int64)
+    first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
+    return key[first], value[first]
+
+
+def _max_per(key: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The greatest ``value`` per run of equal ``key`` (keys sorted)."""
+    if len(key) == 0:
+        return key, value
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    return key[starts], np.maximum.reduceat(value, starts)
 
 
 def _tail_since(m: np.ndarray, t: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
