@@ -164,7 +164,8 @@ class _DetectShard(_Shard):
         self.grids.append(_new_slots(res.grid, self.prev, self.ctx))
         self.cleaned_out.append(res.cleaned_out)
         self.carry = carry_rows(res.rows.drop("_carried", strict=False), since)
-        self.prev = last if self.prev is None else pl.concat([self.prev, last]).group_by("mmsi").agg(pl.col("t").max())
+        self.prev = last if self.prev is None else (
+            pl.concat([self.prev, last]).group_by("mmsi").agg(pl.col("t").max()).sort("mmsi"))
 
 
 def _new_slots(grid: pl.DataFrame, prev: pl.DataFrame | None, ctx: Context) -> pl.DataFrame:

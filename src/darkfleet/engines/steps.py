@@ -262,22 +262,32 @@ def carry_rows(rows: pl.DataFrame, since: pl.DataFrame) -> pl.DataFrame:
 def settle(events: pl.DataFrame, last_us: pl.DataFrame, prev_us: pl.DataFrame | None, final: bool) -> pl.DataFrame:
     """Keep the events of this batch that are complete and new.
 
-    ``last_us``/``prev_us``: per MMSI, the last row time of this batch / of the previous one.
-    A run event reaching the vessel's last row may go on in the next batch (pending) unless the
-    batch is final; an event that ended before the previous batch's last row was found then.
-    Gaps are complete when found; one ending at or before the previous last row was found then.
+    ``last_us``/``prev_us``: per MMSI (ascending), the last row time of this batch / of the
+    previous one. A run event reaching the vessel's last row may go on in the next batch
+    (pending) unless the batch is final; an event that ended before the previous batch's last row
+    was found then. Gaps are complete when found; one ending at or before the previous last row
+    was found then.
     """
     if events.height == 0:
         return events
-    e = events.with_columns(_end=pl.col("end").dt.epoch("us"))
-    e = e.join(last_us.rename({"t": "_last"}), on="mmsi", how="left")
-    e = e.join(prev_us.rename({"t": "_prev"}), on="mmsi", how="left") if prev_us is not None else e.with_columns(
-        _prev=pl.lit(None, pl.Int64))
-    gap = pl.col("kind") == "gap"
-    complete = pl.lit(final) | gap | (pl.col("_end") < pl.col("_last"))
-    new = pl.col("_prev").is_null() | pl.when(gap).then(pl.col("_end") > pl.col("_prev")).otherwise(
-        pl.col("_end") >= pl.col("_prev"))
-    return e.filter(complete & new).select(events.columns)
+    mmsi, end = events["mmsi"].to_numpy(), events["end"].dt.epoch("us").to_numpy()
+    gap = (events["kind"] == "gap").to_numpy()
+    has_last, last = _look_up(last_us, mmsi)
+    complete = final | gap | (has_last & (end < last))
+    if prev_us is None:
+        return events.filter(pl.Series(complete))
+    has_prev, prev = _look_up(prev_us, mmsi)
+    new = ~has_prev | np.where(gap, end > prev, end >= prev)
+    return events.filter(pl.Series(complete & new))
+
+
+def _look_up(per_mmsi: pl.DataFrame, mmsi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each MMSI is in ``per_mmsi`` (columns mmsi ascending, t), and its ``t`` there."""
+    keys, values = per_mmsi["mmsi"].to_numpy(), per_mmsi["t"].to_numpy()
+    if len(keys) == 0:
+        return np.zeros(len(mmsi), bool), np.zeros(len(mmsi), np.int64)
+    at = np.minimum(np.searchsorted(keys, mmsi), len(keys) - 1)
+    return keys[at] == mmsi, values[at]
 
 
 # -- cleaning in batches: segment sizes first ----------------------------------------------------
