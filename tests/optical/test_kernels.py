@@ -27,6 +27,8 @@ from darkfleet.imagery.optical.labels import rle_decode
 from darkfleet.imagery.optical.observations import Observation, load_observations, store_observation
 from darkfleet.imagery.optical.scene import OpticalScene, ground_pixel_m, pixel_lonlat, to_stac_item
 from darkfleet.imagery.optical.scoring import Score, mask_score, match_points, match_points_to_masks
+from darkfleet.imagery.optical.segments import STATISTICS as SEGMENT_STATISTICS
+from darkfleet.imagery.optical.segments import segment_statistics, superpixels
 from darkfleet.imagery.optical.ships import (
     FEATURE_NAMES,
     ShipParams,
@@ -309,7 +311,7 @@ def test_change_finds_new_building_and_flags_shift() -> None:
     s = mask_score(res.mask, truth)
     assert s.f1 > 0.8
     assert res.changed_area_m2 == pytest.approx(res.mask.sum() * 100)
-    assert len(res.polygons_px) >= 1 and res.method == "optical-change-3"
+    assert len(res.polygons_px) >= 1 and res.method == "optical-change-4"
     shifted = detect_change(before, np.roll(before, 3, axis=1), 10.0, model=cva_stump(1.5))
     assert not shifted.coregistered and abs(shifted.shift_px[1]) == pytest.approx(3, abs=0.2)
 
@@ -334,6 +336,27 @@ def test_change_features_shape_and_cva_baseline() -> None:
     assert f.shape == (120, 120, len(CHANGE_FEATURES)) and np.isfinite(f).all()
     res = cva_change(before, after, 10.0, CvaParams(max_change_fraction=0.05))
     assert mask_score(res.mask, truth).f1 > 0.8
+
+
+def test_segment_statistics_of_two_known_segments() -> None:
+    """Two hand-made segments: the left unchanged, the right brightened by 2 in every band."""
+    labels = np.zeros((4, 6), np.int64)
+    labels[:, 3:] = 1
+    before = np.zeros((4, 6, 3), np.float32)
+    before[::2] = 1.0  # stripes: the same structure on both dates
+    after = before.copy()
+    after[:, 3:] += 2.0
+    zero = np.zeros((4, 6), np.float32)
+    st = segment_statistics(labels, before, after, zero, zero)
+    assert set(st) == set(SEGMENT_STATISTICS)
+    assert st["size_px"][0, 0] == 12 and st["size_px"][0, 5] == 12
+    assert st["cva_mean"][0, 0] == 0 and st["cva_mean"][0, 5] == pytest.approx(2 * math.sqrt(3))
+    assert st["cva_std"][0, 5] == pytest.approx(0, abs=1e-3)  # one-pass variance: float rounding
+    assert st["brightness_diff"][0, 5] == pytest.approx(2) and st["diff1"][0, 5] == pytest.approx(2)
+    assert st["after0"][0, 0] == pytest.approx(0.5) and st["after0"][0, 5] == pytest.approx(2.5)
+    assert st["ncc"][0, 5] == pytest.approx(0.25 / 0.30)  # variance 0.25 on both dates, + 0.05
+    labels2 = superpixels(before, after, area_px=12, compactness=0.5)
+    assert labels2.shape == (4, 6) and labels2.min() == 0
 
 
 def test_count_splits_rows_of_touching_objects() -> None:

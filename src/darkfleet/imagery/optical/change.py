@@ -17,7 +17,11 @@ both dates, trained on the OSCD city pairs (:mod:`.change_model`), with change v
    between cities whose overall contrast differs); the local correlation of the two dates'
    brightness over 5 and 9 px (structure change, blind to gain); the after-date bands and the
    band differences averaged over 15 and 41 px (neighbourhood context); the CVA relative to
-   its 31 and 91 px surroundings and to the image's own median and 90th percentile.
+   its 31 and 91 px surroundings and to the image's own median and 90th percentile; and, at
+   the object level, the statistics of the pixel's superpixel (:mod:`.segments`: SLIC over both
+   dates' bands, segments of about 50 and 200 px) — its mean and spread of the change vector,
+   mean band and brightness changes, after-date colour, texture and gradient change, the
+   correlation of the two dates within it, its size, and the rank of its mean change.
 4. A gradient-boosted tree model gives each pixel a change probability; the probabilities are
    smoothed by a Gaussian of ``smoothing_px``, thresholded, cleaned by an opening, and regions
    smaller than ``min_region_px`` are dropped. The threshold follows the expected-count rule
@@ -45,10 +49,17 @@ from scipy import ndimage
 from skimage.filters import threshold_otsu
 from skimage.registration import phase_cross_correlation
 
+from darkfleet.imagery.optical import segments
+
 if TYPE_CHECKING:
     from darkfleet.imagery.optical.trees import TreeEnsemble
 
-CHANGE_VERSION = "optical-change-3"
+CHANGE_VERSION = "optical-change-4"
+
+# Superpixels of about 50 and 200 px (0.5 and 2 ha at 10 m: a building or block, a plot or
+# construction site), SLIC compactness 0.5 (segments follow colour more than shape).
+SEGMENT_AREAS_PX: tuple[int, ...] = (50, 200)
+SEGMENT_COMPACTNESS = 0.5
 
 FEATURE_NAMES: tuple[str, ...] = (
     *(f"{d}{i}" for i in range(3) for d in ("before", "after", "diff")),
@@ -80,6 +91,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "cva_s1_rel_w31",
     "cva_s1_rel_w91",
     "cva_s1_z",
+    *(name for a in SEGMENT_AREAS_PX for name in (*(f"seg{a}_{k}" for k in segments.STATISTICS), f"seg{a}_cva_rank")),
 )
 
 
@@ -227,6 +239,12 @@ def change_features(before: NDArray[np.floating], after: NDArray[np.floating]) -
     c1 = out["cva_s1"]
     med = float(np.median(c1))
     out["cva_s1_z"] = (c1 - med) / (float(np.percentile(c1, 90)) - med + 1e-3)
+    for area in SEGMENT_AREAS_PX:  # object level: the statistics of the pixel's superpixel
+        labels = segments.superpixels(a, b, area, SEGMENT_COMPACTNESS)
+        stats = segments.segment_statistics(labels, a, b, out["std_diff_w5"], out["gradient_diff"])
+        for k, v in stats.items():
+            out[f"seg{area}_{k}"] = v
+        out[f"seg{area}_cva_rank"] = _rank(stats["cva_mean"])
     return np.stack([out[k].astype(np.float32, copy=False) for k in FEATURE_NAMES], -1)
 
 
