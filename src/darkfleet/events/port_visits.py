@@ -15,12 +15,12 @@ States and transitions (``State``)::
     IN_PORT/STOPPED --d > exit--> OUTSIDE
 
 Each guard is a latch per vessel, run as one compiled pass over the rows near a place that also
-sums up the visits (:func:`darkfleet.events.kernels.port_machine`). Rows beyond the exit radius of every place are
-OUTSIDE whatever came before, so the latches run only over the rows near a place (found with a
-grid look-up, :func:`darkfleet.geo.places.near_place_rows`), each stretch of consecutive near rows
-restarting them. A visit is a run of
-IN_PORT/STOPPED rows; with ``require_stop`` (default, GFW's higher-confidence visits) only visits
-with a stop count. A place with its own ``radius_m`` (user polygons) widens both radii by it.
+sums up the visits (:func:`darkfleet.events.kernels.port_machine`). Rows beyond the exit radius
+of every place are OUTSIDE whatever came before, so the latches run only over the rows near a
+place (found with a grid look-up, :func:`darkfleet.geo.places.near_place_rows`), each stretch of
+consecutive near rows restarting them. A visit is a run of IN_PORT/STOPPED rows; with
+``require_stop`` (default, GFW's higher-confidence visits) only visits with a stop count. A place
+with its own ``radius_m`` (user polygons) widens both radii by it.
 """
 
 from __future__ import annotations
