@@ -19,7 +19,7 @@ import polars as pl
 
 from darkfleet.engines import kernels
 from darkfleet.engines.config import DetectConfig
-from darkfleet.events.base import Tracks, tracks_of
+from darkfleet.events.base import Tracks, same_vessel_as_prev, tracks_of
 from darkfleet.events.encounters import GRID_SCHEMA, close_pairs, encounters_from_pairs, grid_positions
 from darkfleet.events.gaps import CANDIDATE_SCHEMA, ReceptionMaps, classify_gaps, gap_candidates
 from darkfleet.events.identity import detect_identity_changes
@@ -212,7 +212,7 @@ def _min_per(key: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray
     """The least ``value`` per ``key``, keys ascending."""
     order = np.lexsort((value, key))
     key, value = key[order], value[order].astype(np.int64)
-    first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
+    first = ~same_vessel_as_prev(key)
     return key[first], value[first]
 
 
@@ -220,7 +220,7 @@ def _max_per(key: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray
     """The greatest ``value`` per run of equal ``key`` (keys sorted)."""
     if len(key) == 0:
         return key, value
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    starts = np.flatnonzero(~same_vessel_as_prev(key))
     return key[starts], np.maximum.reduceat(value, starts)
 
 

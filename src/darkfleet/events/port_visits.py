@@ -69,9 +69,10 @@ def speed_kn(positions: pl.DataFrame | Tracks, _s: object = None) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class _Machine:
-    """The machine's result (:func:`darkfleet.events.kernels.port_machine`): per row near a place
-    (``rows``, ascending) its place, distance and state, and per stretch of consecutive in-port
-    rows of one call its first and last row and what the visit needs."""
+    """The machine's result (:func:`darkfleet.events.kernels.port_machine`): per row within reach
+    of a place (``rows``, ascending; beyond the exit ring where ``dist_km`` exceeds it) its place,
+    distance and state, and per stretch of consecutive in-port rows of one call its first and
+    last row and what the visit needs."""
 
     rows: np.ndarray
     place_idx: np.ndarray
@@ -92,8 +93,7 @@ def _machine(tr: Tracks, params: PortVisitParams, places: pl.DataFrame) -> _Mach
     state, *stretches = kernels.port_machine(
         rows, pidx, d_km, tr.same, tr.dt_s, tr.sog_kn, params.entry_radius_km, params.exit_radius_km,
         params.stopped_begin_kn, params.stopped_end_kn, params.max_silence_h * 3600)
-    near = d_km <= params.exit_radius_km  # beyond the exit ring: OUTSIDE, a reset of both latches
-    return _Machine(rows[near], pidx[near], d_km[near], state[near], *stretches)
+    return _Machine(rows, pidx, d_km, state, *stretches)
 
 
 def port_states(positions: pl.DataFrame | Tracks, params: PortVisitParams, places: pl.DataFrame) -> pl.DataFrame:
@@ -101,12 +101,14 @@ def port_states(positions: pl.DataFrame | Tracks, params: PortVisitParams, place
     (+inf beyond the exit radius of every place)."""
     tr = tracks_of(positions)
     m = _machine(tr, params, places)
+    near = m.dist_km <= params.exit_radius_km  # beyond the exit ring: OUTSIDE, no place
+    rows = m.rows[near]
     state = np.zeros(tr.n, np.int8)
-    state[m.rows] = m.state
+    state[rows] = m.state[near]
     place = np.full(tr.n, -1, np.int64)
-    place[m.rows] = m.place_idx
+    place[rows] = m.place_idx[near]
     dist = np.full(tr.n, np.inf)
-    dist[m.rows] = m.dist_km
+    dist[rows] = m.dist_km[near]
     return tr.df.with_columns(state=pl.Series(state), place_idx=pl.Series(place), place_distance_km=pl.Series(dist))
 
 
